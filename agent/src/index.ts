@@ -1,0 +1,2 @@
+export * from './protocol/commands.js';
+export { PROTOCOL_VERSION } from './protocol/version.js';

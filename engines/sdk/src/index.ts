@@ -1,0 +1,27 @@
+export type { Engine, ConnectionString } from './engine.js';
+export { ENGINE_SDK_VERSION, resolveVersion } from './engine.js';
+export type { Capabilities, CapabilityName, Terms } from './capabilities.js';
+export { CAPABILITY_NAMES, defineCapabilities } from './capabilities.js';
+export type { ContainerSpec, EngineVersion, ProvisionInput } from './container-spec.js';
+export type { Readiness, ReadinessOptions } from './readiness.js';
+export { Ready, readinessDelays } from './readiness.js';
+export type * from './session.js';
+export { MAX_PAGE_SIZE } from './session.js';
+export type { UserAdmin, UserInfo, Grant, AccessLevel } from './users.js';
+export { ACCESS_LEVELS } from './users.js';
+export type { BackupSupport, DumpContext, ExecCommand } from './backup.js';
+export type { UpgradeSupport } from './upgrade.js';
+export type { EnginePlugin, PluginInstall } from './plugins.js';
+export {
+  assertCreatableName,
+  assertQuotableName,
+  assertSafePassword,
+  MAX_IDENTIFIER_LENGTH,
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  SAFE_PASSWORD_ALPHABET,
+} from './identifiers.js';
+export { EngineError, InvalidInputError, NotFoundError, ConflictError, NotSupportedError } from './errors.js';
+export type { EngineErrorCode } from './errors.js';
+export { EngineRegistry, describeInvalidEngine } from './registry.js';
+export { encodeCursor, decodeCursor } from './cursor.js';
