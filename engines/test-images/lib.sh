@@ -17,29 +17,39 @@ need_root() {
 
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
-# The Debian mirror URI from the machine's apt sources (deb822 or one-line format).
-debian_mirror() {
-  local uri=""
-  if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
+# The URI that the machine's apt sources use for suite $1 (default bookworm), deb822 or one-line
+# format. Prints nothing when no source names that suite.
+apt_source_uri() {
+  local suite=${1:-$SUITE} f uri=""
   shopt -s nullglob
-  local f
   for f in /etc/apt/sources.list.d/*.sources; do
-    uri=$(awk '
-      /^[[:space:]]*$/ { if (uri != "" && suites ~ /(^| )'"$SUITE"'( |$)/) { print uri; exit } uri=""; suites=""; next }
+    uri=$(awk -v want="$suite" '
+      function flush() { if (uri != "" && types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " want " ")) { print uri; found=1; exit } uri=""; suites=""; types="" }
+      /^[[:space:]]*#/ { next }
+      /^[[:space:]]*$/ { flush(); next }
       /^URIs:/ { uri=$2 }
-      /^Suites:/ { $1=""; suites=$0 " " }
-      END { if (uri != "" && suites ~ /(^| )'"$SUITE"'( |$)/) print uri }
-    ' "$f" | grep -v security | head -n1)
+      /^Types:/ { $1=""; types=$0 }
+      /^Suites:/ { $1=""; suites=$0 }
+      END { if (!found) flush() }
+    ' "$f" | head -n1)
     [ -n "$uri" ] && break
   done
   if [ -z "$uri" ]; then
     for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
       [ -f "$f" ] || continue
-      uri=$(awk '$1=="deb" && $3=="'"$SUITE"'" { for (i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f" | head -n1)
+      uri=$(awk -v want="$suite" '$1=="deb" { for (i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) { if ($(i+1)==want) { print $i; exit } break } }' "$f" | head -n1)
       [ -n "$uri" ] && break
     done
   fi
   shopt -u nullglob
+  echo "$uri"
+}
+
+# The Debian mirror to debootstrap from: $DEBIAN_MIRROR, else the apt sources' bookworm entry.
+debian_mirror() {
+  if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
+  local uri
+  uri=$(apt_source_uri "$SUITE")
   [ -n "$uri" ] || die "no Debian $SUITE mirror found in /etc/apt/sources.list*; set DEBIAN_MIRROR"
   echo "$uri"
 }
@@ -53,5 +63,67 @@ import_rootfs() {
   log "built $name ($(docker image inspect -f '{{.Size}}' "$name" | awk '{ printf "%.0f MB", $1/1e6 }'))"
 }
 
+# docker import cannot set STOPSIGNAL: add it with a metadata-only build on top of NAME.
+set_stop_signal() {
+  local name=$1 sig=$2 ctx
+  ctx=$(mktemp -d)
+  printf 'FROM %s\nSTOPSIGNAL %s\n' "$name" "$sig" >"$ctx/Dockerfile"
+  DOCKER_BUILDKIT=0 docker build -q -t "$name" "$ctx" >/dev/null 2>"$ctx/err" \
+    || { cat "$ctx/err" >&2; rm -rf "$ctx"; die "could not set STOPSIGNAL on $name"; }
+  rm -rf "$ctx"
+}
+
 # seconds since the epoch, for timings
 now() { date +%s; }
+
+# Copy the cached base root file system into a fresh work directory and print its path.
+# The caller removes it with cleanup_rootfs (set a trap).
+new_rootfs() {
+  bash "$IMAGES_DIR/build-base.sh"
+  local dir
+  dir=$(mktemp -d "$CACHE_DIR/work.XXXXXX")
+  cp -a "$CACHE_DIR/base/." "$dir/"
+  echo "$dir"
+}
+
+_mounted=()
+# Run apt-get install inside the root file system. Downloaded packages are kept in
+# $CACHE_DIR/apt-archives so rebuilds do not download again.
+chroot_install() {
+  local root=$1; shift
+  mkdir -p "$CACHE_DIR/apt-archives/partial"
+  mountpoint -q "$root/proc" || { mount -t proc proc "$root/proc"; _mounted+=("$root/proc"); }
+  if ! mountpoint -q "$root/var/cache/apt/archives"; then
+    mount --bind "$CACHE_DIR/apt-archives" "$root/var/cache/apt/archives"
+    _mounted+=("$root/var/cache/apt/archives")
+  fi
+  log "apt-get install $*"
+  if ! chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 \
+      apt-get install -y -q -o Dpkg::Use-Pty=0 "$@" >"$root.apt.log" 2>&1; then
+    tail -n 40 "$root.apt.log" >&2
+    die "apt-get install failed: $*"
+  fi
+}
+
+unmount_rootfs() {
+  local i
+  for (( i=${#_mounted[@]}-1; i>=0; i-- )); do umount "${_mounted[$i]}" 2>/dev/null || umount -l "${_mounted[$i]}" || true; done
+  _mounted=()
+}
+
+# Strip caches and package lists before import.
+slim_rootfs() {
+  local root=$1
+  unmount_rootfs
+  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb \
+    "$root"/var/cache/debconf/*-old "$root"/var/log/*.log "$root"/var/log/apt/* "$root"/tmp/* \
+    "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/* "$root"/root/.bash_history
+  rm -f "$root/usr/sbin/policy-rc.d"
+  find "$root/dev" -mindepth 1 -delete
+}
+
+cleanup_rootfs() {
+  local root=$1
+  unmount_rootfs
+  [ -n "$root" ] && [ -d "$root" ] && rm -rf "$root" "$root.apt.log"
+}
