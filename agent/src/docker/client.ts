@@ -1,0 +1,40 @@
+import Docker from 'dockerode';
+
+/**
+ * The Docker client of this agent. `DOCKER_HOST` (unix:// or tcp://) is honoured by dockerode
+ * itself; without it the local socket is used.
+ */
+export function createDockerClient(): Docker {
+  return new Docker();
+}
+
+export type { Docker };
+
+/** The HTTP status of an error raised by the Docker API, when it has one. */
+export function dockerStatusCode(error: unknown): number | undefined {
+  if (typeof error === 'object' && error !== null && 'statusCode' in error) {
+    const code = (error as { statusCode?: unknown }).statusCode;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
+}
+
+/** True for the Docker API's "no such container / volume / exec" answers. */
+export function isDockerNotFound(error: unknown): boolean {
+  return dockerStatusCode(error) === 404;
+}
+
+/** The Docker daemon's own explanation inside an API error, without the HTTP framing. */
+export function dockerReason(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    const json = (error as { json?: unknown }).json;
+    if (typeof json === 'object' && json !== null && typeof (json as { message?: unknown }).message === 'string') {
+      return (json as { message: string }).message;
+    }
+    const reason = (error as { reason?: unknown }).reason;
+    const message = (error as { message?: unknown }).message;
+    if (typeof message === 'string' && message.length > 0) return message.replace(/^\(HTTP code \d+\) [^-]*- /, '');
+    if (typeof reason === 'string') return reason;
+  }
+  return String(error);
+}

@@ -1,0 +1,168 @@
+import type { Duplex } from 'node:stream';
+import type { ExecCommand } from '@krint/engine-sdk';
+import type { Docker } from './client.js';
+import { FrameDecoder } from './demux.js';
+import { InternalError } from '../errors.js';
+
+/** stderr kept for the error message of a failed command: the end is where the reason is. */
+const STDERR_TAIL_BYTES = 4096;
+/** How long to wait for Docker to record the exit code once the output has ended. */
+const EXIT_CODE_WAIT_MS = 10_000;
+
+interface StartedExec {
+  readonly stream: Duplex;
+  exitCode(): Promise<number | null>;
+}
+
+async function startExec(docker: Docker, containerId: string, command: ExecCommand, withStdin: boolean): Promise<StartedExec> {
+  const exec = await docker.getContainer(containerId).exec({
+    Cmd: [...command.argv],
+    Env: Object.entries(command.env ?? {}).map(([key, value]) => `${key}=${value}`),
+    ...(command.user ? { User: command.user } : {}),
+    AttachStdin: withStdin,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+  });
+  const stream = (await exec.start({ hijack: true, stdin: withStdin })) as Duplex;
+  return { stream, exitCode: () => waitForExitCode(exec) };
+}
+
+/** Docker sets the exit code a moment after the output ends; waits for it, bounded in time. */
+export async function waitForExitCode(exec: { inspect(): Promise<{ Running: boolean; ExitCode: number | null }> }): Promise<number | null> {
+  const deadline = Date.now() + EXIT_CODE_WAIT_MS;
+  for (;;) {
+    const info = await exec.inspect();
+    if (!info.Running) return info.ExitCode;
+    if (Date.now() > deadline) return null;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Keeps the last bytes written to it. */
+class Tail {
+  #buffer = Buffer.alloc(0);
+  constructor(readonly limit: number) {}
+  push(chunk: Buffer): void {
+    const joined = Buffer.concat([this.#buffer, chunk]);
+    this.#buffer = joined.length > this.limit ? joined.subarray(joined.length - this.limit) : joined;
+  }
+  get text(): string {
+    return this.#buffer.toString('utf8').trim();
+  }
+}
+
+function describeFailure(command: ExecCommand, exitCode: number | null, stderr: string): string {
+  const program = command.argv[0] ?? 'command';
+  const status = exitCode === null ? 'did not report an exit code' : `exited with code ${exitCode}`;
+  return `${program} ${status}${stderr ? `: ${stderr}` : '.'}`;
+}
+
+/**
+ * Runs `command` in the container and yields its stdout in chunks of at most `chunkBytes`, pulling
+ * from Docker only as fast as the consumer takes chunks. After the last chunk, a non-zero exit
+ * code or any stderr output throws, so a failed dump is never taken for a complete one.
+ * Aborting (or leaving the loop) closes the connection, which ends the command.
+ */
+export async function* execOutput(docker: Docker, containerId: string, command: ExecCommand, chunkBytes: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  const started = await startExec(docker, containerId, command, false);
+  const stop = () => started.stream.destroy();
+  signal?.addEventListener('abort', stop, { once: true });
+  const frames = new FrameDecoder();
+  const stderr = new Tail(STDERR_TAIL_BYTES);
+  let sawStderr = false;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  try {
+    for await (const chunk of started.stream as AsyncIterable<Buffer>) {
+      for (const frame of frames.push(chunk)) {
+        if (frame.stream === 'stderr') {
+          sawStderr = true;
+          stderr.push(frame.payload);
+          continue;
+        }
+        let payload = frame.payload;
+        while (payload.length > 0) {
+          const room = chunkBytes - pendingBytes;
+          pending.push(payload.subarray(0, room));
+          pendingBytes += Math.min(room, payload.length);
+          payload = payload.subarray(room);
+          if (pendingBytes === chunkBytes) {
+            yield Buffer.concat(pending);
+            pending = [];
+            pendingBytes = 0;
+          }
+        }
+      }
+    }
+    if (pendingBytes > 0) yield Buffer.concat(pending);
+    signal?.throwIfAborted();
+    const exitCode = await started.exitCode();
+    if (exitCode !== 0 || sawStderr) throw new InternalError(describeFailure(command, exitCode, stderr.text || (sawStderr ? 'wrote to stderr' : '')));
+  } finally {
+    signal?.removeEventListener('abort', stop);
+    stop();
+  }
+}
+
+/**
+ * Runs `command` with `input` as its stdin, writing only as fast as Docker accepts, then closes
+ * stdin and waits for the command to end. A non-zero exit code throws with the end of stderr.
+ * Returns the number of bytes written.
+ */
+export async function execWithInput(docker: Docker, containerId: string, command: ExecCommand, input: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<{ bytes: number }> {
+  const started = await startExec(docker, containerId, command, true);
+  const { stream } = started;
+  const stop = () => stream.destroy();
+  signal?.addEventListener('abort', stop, { once: true });
+  const frames = new FrameDecoder();
+  const output = new Tail(STDERR_TAIL_BYTES);
+  // Reading runs beside writing: a command whose output fills the pipe would otherwise block.
+  const drained = (async () => {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      for (const frame of frames.push(chunk)) if (frame.stream === 'stderr') output.push(frame.payload);
+    }
+  })();
+  drained.catch(() => undefined);
+  let bytes = 0;
+  try {
+    for await (const chunk of input) {
+      signal?.throwIfAborted();
+      bytes += chunk.length;
+      if (!stream.write(chunk) && !(await drainOrClose(stream))) {
+        throw new InternalError(`${command.argv[0] ?? 'The command'} stopped reading its input after ${bytes} bytes${output.text ? `: ${output.text}` : '.'}`);
+      }
+    }
+    stream.end();
+    await drained;
+    signal?.throwIfAborted();
+    const exitCode = await started.exitCode();
+    if (exitCode !== 0) throw new InternalError(describeFailure(command, exitCode, output.text));
+    return { bytes };
+  } finally {
+    signal?.removeEventListener('abort', stop);
+    stop();
+  }
+}
+
+/** Waits until the stream takes more data (`true`) or closes (`false`). */
+function drainOrClose(stream: Duplex): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (drained: boolean) => {
+      stream.off('drain', onDrain);
+      stream.off('close', onClose);
+      resolve(drained);
+    };
+    const onDrain = () => done(true);
+    const onClose = () => done(false);
+    stream.on('drain', onDrain);
+    stream.on('close', onClose);
+  });
+}
+
+/** Runs a short command and returns its stdout; throws like {@link execOutput} on failure. */
+export async function execCapture(docker: Docker, containerId: string, command: ExecCommand, signal?: AbortSignal): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of execOutput(docker, containerId, command, 64 * 1024, signal)) parts.push(chunk);
+  return Buffer.concat(parts).toString('utf8');
+}

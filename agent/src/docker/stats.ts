@@ -1,0 +1,42 @@
+import type { ContainerStats } from '../protocol/commands.js';
+import { type Docker, isDockerNotFound } from './client.js';
+
+interface RawStats {
+  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
+  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
+}
+
+const ZERO: ContainerStats = { cpuPercent: 0, memoryBytes: 0, memoryLimitBytes: 0 };
+
+/**
+ * One sample of CPU and memory use. Docker takes two readings a second apart for a one-shot
+ * request, so CPU % is the share of the host's CPUs used in that second (100 % = one full CPU).
+ * Memory excludes the page cache, like `docker stats`. A stopped or missing container reads zero.
+ */
+export async function containerStats(docker: Docker, containerId: string): Promise<ContainerStats> {
+  let raw: RawStats;
+  try {
+    raw = (await docker.getContainer(containerId).stats({ stream: false })) as RawStats;
+  } catch (error) {
+    if (isDockerNotFound(error)) return ZERO;
+    throw error;
+  }
+  return { cpuPercent: cpuPercent(raw), memoryBytes: memoryBytes(raw), memoryLimitBytes: raw.memory_stats?.limit ?? 0 };
+}
+
+function cpuPercent(raw: RawStats): number {
+  const cpuDelta = (raw.cpu_stats?.cpu_usage?.total_usage ?? 0) - (raw.precpu_stats?.cpu_usage?.total_usage ?? 0);
+  const systemDelta = (raw.cpu_stats?.system_cpu_usage ?? 0) - (raw.precpu_stats?.system_cpu_usage ?? 0);
+  const cpus = raw.cpu_stats?.online_cpus ?? raw.cpu_stats?.cpu_usage?.percpu_usage?.length ?? 1;
+  if (cpuDelta <= 0 || systemDelta <= 0) return 0;
+  return Math.round((cpuDelta / systemDelta) * cpus * 100 * 100) / 100;
+}
+
+function memoryBytes(raw: RawStats): number {
+  const usage = raw.memory_stats?.usage ?? 0;
+  const stats = raw.memory_stats?.stats ?? {};
+  // cgroup v1 reports the cache as `total_inactive_file`/`cache`, v2 as `inactive_file`.
+  const cache = stats.total_inactive_file ?? stats.inactive_file ?? stats.cache ?? 0;
+  return Math.max(0, usage - cache);
+}
