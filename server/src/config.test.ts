@@ -1,0 +1,76 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+function folder(yaml?: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'krint-config-'));
+  if (yaml !== undefined) writeFileSync(path.join(dir, 'krint.yaml'), yaml);
+  return dir;
+}
+
+function problemsOf(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('starts on the embedded defaults with an empty environment', () => {
+    const cwd = folder();
+    const config = loadConfig({ env: {}, cwd });
+    expect(config.port).toBe(5000);
+    expect(config.dataDir).toBe(path.join(cwd, '.data'));
+    expect(config.database).toEqual({ kind: 'sqlite', file: path.join(cwd, '.data', 'krint.db') });
+    expect(config.vault.keyFile).toBe(path.join(cwd, '.data', 'vault.key'));
+    expect(config.backups.directory).toBe(path.join(cwd, '.data', 'backups'));
+    expect(config.storage).toEqual({ mode: 'volume', hostPath: null });
+    expect(config.configFile).toBeNull();
+  });
+
+  it('reads krint.yaml and lets the environment win', () => {
+    const cwd = folder(
+      ['krint:', '  port: 6000', '  public_url: https://db.example.test/', '  storage:', '    mode: host', '    host_path: ./data', '  port_ranges:', '    postgres: 31000-31010', '  backups:', '    directory: ./dumps'].join('\n'),
+    );
+    const config = loadConfig({ env: { Krint__Port: '7000', Backups__Directory: '/srv/backups' }, cwd });
+    expect(config.port).toBe(7000);
+    expect(config.publicUrl).toBe('https://db.example.test');
+    expect(config.storage).toEqual({ mode: 'host', hostPath: path.join(cwd, 'data') });
+    expect(config.portRanges).toEqual({ postgres: [31000, 31010] });
+    expect(config.backups.directory).toBe('/srv/backups');
+    expect(config.configFile).toBe(path.join(cwd, 'krint.yaml'));
+  });
+
+  it('picks PostgreSQL for a postgres:// connection string and SQLite otherwise', () => {
+    const cwd = folder();
+    expect(loadConfig({ env: { Database__ConnectionString: 'postgresql://k:p@127.0.0.1:5432/krint' }, cwd }).database.kind).toBe('postgresql');
+    expect(loadConfig({ env: { Database__ConnectionString: 'state.sqlite' }, cwd }).database).toEqual({ kind: 'sqlite', file: path.join(cwd, '.data', 'state.sqlite') });
+  });
+
+  it('reports every problem at once, naming the setting', () => {
+    const cwd = folder(['krint:', '  colour: blue', '  port_ranges:', '    redis: 40000-30000', '  storage:', '    mode: host'].join('\n'));
+    const problems = problemsOf(() => loadConfig({ env: { Krint__Port: '70000', Vault__MasterKey: 'short', Krint__PublicUrl: 'ftp://x' }, cwd }));
+    expect(problems).toHaveLength(6);
+    expect(problems.join('\n')).toMatch(/Krint__Port.*1 to 65535/);
+    expect(problems.join('\n')).toMatch(/Vault__MasterKey must be 32 random bytes/);
+    expect(problems.join('\n')).toMatch(/unknown key "krint.colour"/);
+    expect(problems.join('\n')).toMatch(/port_ranges.redis/);
+    expect(problems.join('\n')).toMatch(/Storage__HostPath/);
+    expect(problems.join('\n')).toMatch(/Krint__PublicUrl/);
+  });
+
+  it('refuses a krint.yaml that is not YAML', () => {
+    const cwd = folder('krint: [unclosed');
+    expect(problemsOf(() => loadConfig({ env: {}, cwd }))[0]).toMatch(/is not valid YAML/);
+  });
+
+  it('accepts a valid master key', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ env: { Vault__MasterKey: key }, cwd: folder() }).vault.masterKey).toBe(key);
+  });
+});

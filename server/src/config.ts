@@ -1,0 +1,192 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * Control-plane configuration. Sources, strongest first: environment variables in the
+ * `Section__Key` form, then an optional `krint.yaml`, then the embedded defaults (SQLite in
+ * `./.data`, port 5000). Everything is validated at start; every problem is reported at once.
+ */
+export interface KrintConfig {
+  readonly port: number;
+  /** Absolute folder for the SQLite file, the vault key file and default backups. */
+  readonly dataDir: string;
+  /** Public base URL clients use to reach this server (links in the UI); null when unknown. */
+  readonly publicUrl: string | null;
+  readonly database: DatabaseConfig;
+  readonly vault: { readonly masterKey: string | null; readonly keyFile: string };
+  readonly backups: { readonly directory: string };
+  readonly storage: { readonly mode: 'volume' | 'host'; readonly hostPath: string | null };
+  /** Host port range per engine id; engines without an entry use their own default range. */
+  readonly portRanges: Readonly<Record<string, readonly [number, number]>>;
+  /** The YAML file that was read, if any. */
+  readonly configFile: string | null;
+}
+
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'postgresql'; readonly connectionString: string };
+
+/** Configuration is wrong; `problems` lists each one in words a person can act on. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Krint cannot start: the configuration is invalid.\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export interface LoadConfigOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Folder that relative paths and the default `krint.yaml` are resolved from. */
+  readonly cwd?: string;
+}
+
+const YAML_KEYS = ['port', 'data_dir', 'public_url', 'storage', 'port_ranges', 'backups'] as const;
+
+/** Reads and validates the configuration; throws {@link ConfigError} listing every problem. */
+export function loadConfig(options: LoadConfigOptions = {}): KrintConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const problems: string[] = [];
+  const { file: configFile, values: yaml } = readYaml(env, cwd, problems);
+
+  const port = parsePort(envValue(env, 'Krint__Port') ?? yaml.port ?? 5000, 'Krint__Port (or krint.port)', problems);
+  const dataDir = path.resolve(cwd, asString(envValue(env, 'Krint__DataDir') ?? yaml.data_dir ?? './.data', 'Krint__DataDir', problems));
+  const publicUrl = parsePublicUrl(envValue(env, 'Krint__PublicUrl') ?? yaml.public_url ?? null, problems);
+
+  const connectionString = envValue(env, 'Database__ConnectionString');
+  let database: DatabaseConfig;
+  if (connectionString && /^postgres(ql)?:\/\//i.test(connectionString)) {
+    database = { kind: 'postgresql', connectionString };
+  } else if (connectionString) {
+    database = { kind: 'sqlite', file: path.resolve(dataDir, connectionString) };
+  } else {
+    database = { kind: 'sqlite', file: path.join(dataDir, 'krint.db') };
+  }
+
+  const masterKey = envValue(env, 'Vault__MasterKey') ?? null;
+  if (masterKey !== null) {
+    const bytes = Buffer.from(masterKey, 'base64');
+    if (bytes.length !== 32 || bytes.toString('base64') !== masterKey.trim()) {
+      problems.push('Vault__MasterKey must be 32 random bytes in base64 (44 characters); generate one with `openssl rand -base64 32`.');
+    }
+  }
+
+  const backupsDir = path.resolve(cwd, asString(envValue(env, 'Backups__Directory') ?? yaml.backups?.directory ?? path.join(dataDir, 'backups'), 'Backups__Directory', problems));
+
+  const modeRaw = (envValue(env, 'Storage__Mode') ?? yaml.storage?.mode ?? 'volume').toString().toLowerCase();
+  const mode = modeRaw === 'volume' || modeRaw === 'host' ? modeRaw : null;
+  if (mode === null) problems.push(`Storage mode "${modeRaw}" is not known; use "volume" or "host".`);
+  const hostPathRaw = envValue(env, 'Storage__HostPath') ?? yaml.storage?.host_path ?? null;
+  const hostPath = hostPathRaw === null ? null : path.resolve(cwd, String(hostPathRaw));
+  if (mode === 'host' && hostPath === null) problems.push('Storage mode "host" needs a folder: set Storage__HostPath or krint.storage.host_path.');
+
+  const portRanges = parsePortRanges(yaml.port_ranges, problems);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port,
+    dataDir,
+    publicUrl,
+    database,
+    vault: { masterKey, keyFile: path.join(database.kind === 'sqlite' ? path.dirname(database.file) : dataDir, 'vault.key') },
+    backups: { directory: backupsDir },
+    storage: { mode: mode ?? 'volume', hostPath },
+    portRanges,
+    configFile,
+  };
+}
+
+interface YamlValues {
+  port?: unknown;
+  data_dir?: unknown;
+  public_url?: unknown;
+  storage?: { mode?: unknown; host_path?: unknown };
+  port_ranges?: unknown;
+  backups?: { directory?: unknown };
+}
+
+function envValue(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  const value = env[key];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function readYaml(env: NodeJS.ProcessEnv, cwd: string, problems: string[]): { file: string | null; values: YamlValues } {
+  const explicit = envValue(env, 'Krint__ConfigFile');
+  const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, 'krint.yaml');
+  if (!existsSync(file)) {
+    if (explicit) problems.push(`Krint__ConfigFile points to ${file}, which does not exist.`);
+    return { file: null, values: {} };
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(file, 'utf8'));
+  } catch (error) {
+    problems.push(`${file} is not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    return { file, values: {} };
+  }
+  if (document === null || document === undefined) return { file, values: {} };
+  const root = isRecord(document) ? document.krint : undefined;
+  if (!isRecord(root)) {
+    problems.push(`${file} must have a top-level "krint:" section.`);
+    return { file, values: {} };
+  }
+  for (const key of Object.keys(root)) {
+    if (!(YAML_KEYS as readonly string[]).includes(key)) problems.push(`${file}: unknown key "krint.${key}"; known keys: ${YAML_KEYS.join(', ')}.`);
+  }
+  for (const section of ['storage', 'backups'] as const) {
+    if (root[section] !== undefined && !isRecord(root[section])) problems.push(`${file}: "krint.${section}" must be a mapping.`);
+  }
+  return { file, values: root as YamlValues };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function asString(value: unknown, name: string, problems: string[]): string {
+  if (typeof value === 'string' && value.length > 0) return value;
+  problems.push(`${name} must be a non-empty text value.`);
+  return '.';
+}
+
+function parsePort(value: unknown, name: string, problems: string[]): number {
+  const port = typeof value === 'number' ? value : Number(String(value));
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    problems.push(`${name} must be a whole number from 1 to 65535, not "${String(value)}".`);
+    return 5000;
+  }
+  return port;
+}
+
+function parsePublicUrl(value: unknown, problems: string[]): string | null {
+  if (value === null || value === undefined) return null;
+  try {
+    const url = new URL(String(value));
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+    return url.toString().replace(/\/$/, '');
+  } catch {
+    problems.push(`Krint__PublicUrl must be an http:// or https:// URL, not "${String(value)}".`);
+    return null;
+  }
+}
+
+/** Parses `engine: "30000-30099"` (or `[30000, 30099]`) into validated inclusive ranges. */
+export function parsePortRanges(value: unknown, problems: string[]): Record<string, readonly [number, number]> {
+  const ranges: Record<string, readonly [number, number]> = {};
+  if (value === undefined || value === null) return ranges;
+  if (!isRecord(value)) {
+    problems.push('krint.port_ranges must map engine ids to ranges like "30000-30099".');
+    return ranges;
+  }
+  for (const [engine, raw] of Object.entries(value)) {
+    const parts = Array.isArray(raw) ? raw.map(Number) : String(raw).split('-').map((part) => Number(part.trim()));
+    const [low, high] = parts;
+    if (parts.length !== 2 || low === undefined || high === undefined || !Number.isInteger(low) || !Number.isInteger(high) || low < 1 || high > 65535 || low > high) {
+      problems.push(`krint.port_ranges.${engine} must be "low-high" with 1 ≤ low ≤ high ≤ 65535, not "${String(raw)}".`);
+      continue;
+    }
+    ranges[engine] = [low, high];
+  }
+  return ranges;
+}

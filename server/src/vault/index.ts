@@ -1,0 +1,3 @@
+export { Vault, VaultError } from './vault.js';
+export { resolveVault } from './key-file.js';
+export type { MasterKeySource, ResolvedVault } from './key-file.js';
