@@ -1,0 +1,52 @@
+import type { BackupSupport, DumpContext, ExecCommand } from '@krint/engine-sdk';
+import type { MysqlDialect } from './mysql-dialect.js';
+import { mysqlDialect } from './mysql-dialect.js';
+
+/**
+ * Options every dump uses: a consistent InnoDB snapshot without locking writers, stored programs
+ * and triggers included, binary columns as hex so the file is plain text, every database.
+ */
+const COMMON_DUMP_OPTIONS = ['--single-transaction', '--routines', '--events', '--triggers', '--hex-blob', '--all-databases'] as const;
+
+/**
+ * Dump and restore commands for a MySQL-family image. Both run the image's own client as the root
+ * user through the local socket; the password travels in `MYSQL_PWD` (read by `mysql`, `mysqldump`
+ * and MariaDB's tools alike), never in the argument list, where `ps` would show it.
+ */
+export function familyBackup(dialect: MysqlDialect, userDumpOptions: readonly string[], checkDumpHeader: (firstBytes: Uint8Array) => string | null): BackupSupport {
+  const withPassword = (context: DumpContext, argv: string[]): ExecCommand => ({
+    argv,
+    env: { MYSQL_PWD: context.rootPassword },
+  });
+  return {
+    fileExtension: 'sql',
+    dumpCommand: (context) =>
+      withPassword(context, [dialect.dumpBinary, `--user=${context.rootUser}`, ...COMMON_DUMP_OPTIONS, ...userDumpOptions]),
+    restoreCommand: (context) => withPassword(context, [dialect.clientBinary, `--user=${context.rootUser}`]),
+    checkDumpHeader,
+  };
+}
+
+/** The first line of a dump, decoded leniently, for header checks. */
+export function firstLine(firstBytes: Uint8Array): string {
+  const text = Buffer.from(firstBytes.subarray(0, 1024)).toString('utf8').replace(/^\uFEFF/, '');
+  return text.split('\n', 1)[0] ?? '';
+}
+
+/** `mysqldump` writes `-- MySQL dump 10.13  Distrib 8.4.x, for Linux`; MariaDB's tools say MariaDB. */
+export function checkMysqlDumpHeader(firstBytes: Uint8Array): string | null {
+  const line = firstLine(firstBytes);
+  if (/MariaDB|enable the sandbox mode/.test(line)) {
+    return 'This is a MariaDB dump; restore it into a MariaDB instance (MySQL cannot read MariaDB dumps reliably).';
+  }
+  if (!line.startsWith('-- MySQL dump')) return 'This file does not start like a mysqldump file ("-- MySQL dump …").';
+  return null;
+}
+
+/**
+ * MySQL: `--all-databases` includes the `mysql` system schema, whose grant tables hold the users,
+ * their password hashes and grants; `--flush-privileges` makes the restored grants take effect.
+ * MySQL 8's mysqldump has no logical user export (MariaDB's `--system=users`), so restoring a dump
+ * also restores the root password it was taken with.
+ */
+export const mysqlBackup: BackupSupport = familyBackup(mysqlDialect, ['--flush-privileges'], checkMysqlDumpHeader);
