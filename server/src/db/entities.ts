@@ -1,0 +1,297 @@
+import { BigIntType, EntitySchema } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+
+/**
+ * Persistent state of the control plane, defined with `EntitySchema` (no decorators, no
+ * reflect-metadata) so it behaves the same under tsx, esbuild and vitest. Relations are plain id
+ * columns: every aggregate is loaded by id and the services delete dependants explicitly.
+ */
+
+export type InstanceStatus = 'provisioning' | 'ready' | 'failed' | 'upgrading' | 'deleting';
+export type StorageModeName = 'volume' | 'host';
+
+export class Instance {
+  id: string = randomUUID();
+  engine!: string;
+  version!: string;
+  /** The version before the last upgrade; set while a rollback is possible. */
+  previousVersion: string | null = null;
+  /** Container kept (stopped) after an upgrade so `rollbackUpgrade` can return to it. */
+  previousContainerId: string | null = null;
+  previousContainerName: string | null = null;
+  previousVolumeName: string | null = null;
+  name!: string;
+  slug!: string;
+  /** Null for the control plane's own Docker host. */
+  nodeId: string | null = null;
+  containerId: string | null = null;
+  containerName: string | null = null;
+  volumeName: string | null = null;
+  hostPort: number | null = null;
+  isPublic = false;
+  storage: StorageModeName = 'volume';
+  hostPath: string | null = null;
+  plugins: string[] = [];
+  defaultDatabase!: string;
+  rootUser!: string;
+  /** Sealed by the vault. */
+  rootPasswordSealed!: string;
+  status: InstanceStatus = 'provisioning';
+  statusDetail: string | null = null;
+  createdAt: Date = new Date();
+  updatedAt: Date = new Date();
+}
+
+export const InstanceSchema = new EntitySchema<Instance>({
+  class: Instance,
+  tableName: 'instances',
+  properties: {
+    id: { type: 'string', length: 36, primary: true },
+    engine: { type: 'string', length: 64 },
+    version: { type: 'string', length: 64 },
+    previousVersion: { type: 'string', length: 64, nullable: true },
+    previousContainerId: { type: 'string', length: 128, nullable: true },
+    previousContainerName: { type: 'string', length: 255, nullable: true },
+    previousVolumeName: { type: 'string', length: 255, nullable: true },
+    name: { type: 'string', length: 64 },
+    slug: { type: 'string', length: 64 },
+    nodeId: { type: 'string', length: 36, nullable: true, index: true },
+    containerId: { type: 'string', length: 128, nullable: true },
+    containerName: { type: 'string', length: 255, nullable: true },
+    volumeName: { type: 'string', length: 255, nullable: true },
+    hostPort: { type: 'integer', nullable: true },
+    isPublic: { type: 'boolean' },
+    storage: { type: 'string', length: 16 },
+    hostPath: { type: 'text', nullable: true },
+    plugins: { type: 'json' },
+    defaultDatabase: { type: 'string', length: 255 },
+    rootUser: { type: 'string', length: 255 },
+    rootPasswordSealed: { type: 'text' },
+    status: { type: 'string', length: 16 },
+    statusDetail: { type: 'text', nullable: true },
+    createdAt: { type: 'datetime' },
+    updatedAt: { type: 'datetime', onUpdate: () => new Date() },
+  },
+});
+
+/** A database created through Krint inside an instance. */
+export class ManagedDatabase {
+  id: string = randomUUID();
+  instanceId!: string;
+  name!: string;
+  createdAt: Date = new Date();
+}
+
+export const ManagedDatabaseSchema = new EntitySchema<ManagedDatabase>({
+  class: ManagedDatabase,
+  tableName: 'managed_databases',
+  uniques: [{ properties: ['instanceId', 'name'] }],
+  properties: {
+    id: { type: 'string', length: 36, primary: true },
+    instanceId: { type: 'string', length: 36, index: true },
+    name: { type: 'string', length: 255 },
+    createdAt: { type: 'datetime' },
+  },
+});
+
+/** A user created through Krint; its password is kept so it can be shown again. */
+export class ManagedUser {
+  id: string = randomUUID();
+  instanceId!: string;
+  name!: string;
+  passwordSealed!: string;
+  createdAt: Date = new Date();
+}
+
+export const ManagedUserSchema = new EntitySchema<ManagedUser>({
+  class: ManagedUser,
+  tableName: 'managed_users',
+  uniques: [{ properties: ['instanceId', 'name'] }],
+  properties: {
+    id: { type: 'string', length: 36, primary: true },
+    instanceId: { type: 'string', length: 36, index: true },
+    name: { type: 'string', length: 255 },
+    passwordSealed: { type: 'text' },
+    createdAt: { type: 'datetime' },
+  },
+});
+
+export type BackupKind = 'manual' | 'scheduled' | 'pre-upgrade' | 'upload';
+export type BackupStatus = 'running' | 'succeeded' | 'failed';
+
+export class Backup {
+  id: string = randomUUID();
+  /** The instance the dump came from; kept after the instance is deleted with `keepBackups`. */
+  instanceId!: string;
+  instanceName!: string;
+  engine!: string;
+  engineVersion!: string;
+  /** File name inside the backup directory (never a path from a client). */
+  file!: string;
+  sizeBytes = 0;
+  status: BackupStatus = 'running';
+  kind: BackupKind = 'manual';
+  scheduleId: string | null = null;
+  error: string | null = null;
+  createdAt: Date = new Date();
+  completedAt: Date | null = null;
+}
+
+export const BackupSchema = new EntitySchema<Backup>({
+  class: Backup,
+  tableName: 'backups',
+  properties: {
+    id: { type: 'string', length: 36, primary: true },
+    instanceId: { type: 'string', length: 36, index: true },
+    instanceName: { type: 'string', length: 64 },
+    engine: { type: 'string', length: 64 },
+    engineVersion: { type: 'string', length: 64 },
+    file: { type: 'string', length: 255, unique: true },
+    sizeBytes: { type: new BigIntType('number') },
+    status: { type: 'string', length: 16 },
+    kind: { type: 'string', length: 16 },
+    scheduleId: { type: 'string', length: 36, nullable: true, index: true },
+    error: { type: 'text', nullable: true },
+    createdAt: { type: 'datetime' },
+    completedAt: { type: 'datetime', nullable: true },
+  },
+});
+
+export class BackupSchedule {
+  id: string = randomUUID();
+  instanceId!: string;
+  /** Cron expression evaluated in UTC (5 fields, or 6 with seconds). */
+  cron!: string;
+  enabled = true;
+  /** Keep only the newest N scheduled backups of this schedule. */
+  retentionCount: number | null = null;
+  /** Delete scheduled backups older than D days. */
+  retentionDays: number | null = null;
+  lastRunAt: Date | null = null;
+  lastStatus: BackupStatus | null = null;
+  lastError: string | null = null;
+  createdAt: Date = new Date();
+}
+
+export const BackupScheduleSchema = new EntitySchema<BackupSchedule>({
+  class: BackupSchedule,
+  tableName: 'backup_schedules',
+  properties: {
+    id: { type: 'string', length: 36, primary: true },
+    instanceId: { type: 'string', length: 36, index: true },
+    cron: { type: 'string', length: 120 },
+    enabled: { type: 'boolean' },
+    retentionCount: { type: 'integer', nullable: true },
+    retentionDays: { type: 'integer', nullable: true },
+    lastRunAt: { type: 'datetime', nullable: true },
+    lastStatus: { type: 'string', length: 16, nullable: true },
+    lastError: { type: 'text', nullable: true },
+    createdAt: { type: 'datetime' },
+  },
+});
+
+/** A remote Docker host running the agent, connected over the hub. */
+export class Node {
+  id: string = randomUUID();
+  name!: string;
+  /** Hash of the registration token; the token itself is shown once. */
+  tokenHash!: string;
+  details: Record<string, unknown> | null = null;
+  lastSeenAt: Date | null = null;
+  createdAt: Date = new Date();
+}
+
+export const NodeSchema = new EntitySchema<Node>({
+  class: Node,
+  tableName: 'nodes',
+  properties: {
+    id: { type: 'string', length: 36, primary: true },
+    name: { type: 'string', length: 64, unique: true },
+    tokenHash: { type: 'string', length: 255 },
+    details: { type: 'json', nullable: true },
+    lastSeenAt: { type: 'datetime', nullable: true },
+    createdAt: { type: 'datetime' },
+  },
+});
+
+export type ActivityOutcome = 'succeeded' | 'failed';
+
+export class ActivityEntry {
+  /** Increasing, so pages are cursor-based on the id. */
+  id!: number;
+  actor!: string;
+  /** `instance.create`, `backup.restore`, `user.grant`... */
+  action!: string;
+  targetType!: string;
+  targetId: string | null = null;
+  targetName: string | null = null;
+  outcome: ActivityOutcome = 'succeeded';
+  /** Human-readable detail; never contains a password. */
+  detail: string | null = null;
+  at: Date = new Date();
+}
+
+export const ActivityEntrySchema = new EntitySchema<ActivityEntry>({
+  class: ActivityEntry,
+  tableName: 'activity',
+  properties: {
+    id: { type: 'integer', primary: true, autoincrement: true },
+    actor: { type: 'string', length: 128 },
+    action: { type: 'string', length: 64, index: true },
+    targetType: { type: 'string', length: 32 },
+    targetId: { type: 'string', length: 64, nullable: true, index: true },
+    targetName: { type: 'string', length: 255, nullable: true },
+    outcome: { type: 'string', length: 16 },
+    detail: { type: 'text', nullable: true },
+    at: { type: 'datetime' },
+  },
+});
+
+export class ApiToken {
+  id: string = randomUUID();
+  name!: string;
+  hash!: string;
+  expiresAt: Date | null = null;
+  lastUsedAt: Date | null = null;
+  createdAt: Date = new Date();
+}
+
+export const ApiTokenSchema = new EntitySchema<ApiToken>({
+  class: ApiToken,
+  tableName: 'api_tokens',
+  properties: {
+    id: { type: 'string', length: 36, primary: true },
+    name: { type: 'string', length: 128 },
+    hash: { type: 'string', length: 255, unique: true },
+    expiresAt: { type: 'datetime', nullable: true },
+    lastUsedAt: { type: 'datetime', nullable: true },
+    createdAt: { type: 'datetime' },
+  },
+});
+
+/** Small key → value facts about this installation (the vault check value, ...). */
+export class Setting {
+  key!: string;
+  value!: string;
+}
+
+export const SettingSchema = new EntitySchema<Setting>({
+  class: Setting,
+  tableName: 'settings',
+  properties: {
+    key: { type: 'string', length: 128, primary: true },
+    value: { type: 'text' },
+  },
+});
+
+export const ALL_ENTITIES = [
+  InstanceSchema,
+  ManagedDatabaseSchema,
+  ManagedUserSchema,
+  BackupSchema,
+  BackupScheduleSchema,
+  NodeSchema,
+  ActivityEntrySchema,
+  ApiTokenSchema,
+  SettingSchema,
+];
