@@ -1,4 +1,4 @@
-import { BigIntType, EntitySchema } from '@mikro-orm/core';
+import { BigIntType, EntitySchema, OptionalProps, PrimaryKeyProp } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 
 /**
@@ -11,6 +11,7 @@ export type InstanceStatus = 'provisioning' | 'ready' | 'failed' | 'upgrading' |
 export type StorageModeName = 'volume' | 'host';
 
 export class Instance {
+  [OptionalProps]?: 'id' | 'previousVersion' | 'previousContainerId' | 'previousContainerName' | 'previousVolumeName' | 'nodeId' | 'containerId' | 'containerName' | 'volumeName' | 'hostPort' | 'isPublic' | 'storage' | 'hostPath' | 'plugins' | 'status' | 'statusDetail' | 'createdAt' | 'updatedAt';
   id: string = randomUUID();
   engine!: string;
   version!: string;
@@ -76,6 +77,7 @@ export const InstanceSchema = new EntitySchema<Instance>({
 
 /** A database created through Krint inside an instance. */
 export class ManagedDatabase {
+  [OptionalProps]?: 'id' | 'createdAt';
   id: string = randomUUID();
   instanceId!: string;
   name!: string;
@@ -96,6 +98,7 @@ export const ManagedDatabaseSchema = new EntitySchema<ManagedDatabase>({
 
 /** A user created through Krint; its password is kept so it can be shown again. */
 export class ManagedUser {
+  [OptionalProps]?: 'id' | 'createdAt';
   id: string = randomUUID();
   instanceId!: string;
   name!: string;
@@ -120,6 +123,7 @@ export type BackupKind = 'manual' | 'scheduled' | 'pre-upgrade' | 'upload';
 export type BackupStatus = 'running' | 'succeeded' | 'failed';
 
 export class Backup {
+  [OptionalProps]?: 'id' | 'sizeBytes' | 'status' | 'kind' | 'scheduleId' | 'error' | 'createdAt' | 'completedAt';
   id: string = randomUUID();
   /** The instance the dump came from; kept after the instance is deleted with `keepBackups`. */
   instanceId!: string;
@@ -158,6 +162,7 @@ export const BackupSchema = new EntitySchema<Backup>({
 });
 
 export class BackupSchedule {
+  [OptionalProps]?: 'id' | 'enabled' | 'retentionCount' | 'retentionDays' | 'lastRunAt' | 'lastStatus' | 'lastError' | 'createdAt';
   id: string = randomUUID();
   instanceId!: string;
   /** Cron expression evaluated in UTC (5 fields, or 6 with seconds). */
@@ -192,6 +197,7 @@ export const BackupScheduleSchema = new EntitySchema<BackupSchedule>({
 
 /** A remote Docker host running the agent, connected over the hub. */
 export class Node {
+  [OptionalProps]?: 'id' | 'details' | 'lastSeenAt' | 'createdAt';
   id: string = randomUUID();
   name!: string;
   /** Hash of the registration token; the token itself is shown once. */
@@ -217,6 +223,7 @@ export const NodeSchema = new EntitySchema<Node>({
 export type ActivityOutcome = 'succeeded' | 'failed';
 
 export class ActivityEntry {
+  [OptionalProps]?: 'id' | 'targetId' | 'targetName' | 'outcome' | 'detail' | 'at';
   /** Increasing, so pages are cursor-based on the id. */
   id!: number;
   actor!: string;
@@ -248,6 +255,7 @@ export const ActivityEntrySchema = new EntitySchema<ActivityEntry>({
 });
 
 export class ApiToken {
+  [OptionalProps]?: 'id' | 'expiresAt' | 'lastUsedAt' | 'createdAt';
   id: string = randomUUID();
   name!: string;
   hash!: string;
@@ -271,6 +279,7 @@ export const ApiTokenSchema = new EntitySchema<ApiToken>({
 
 /** Small key → value facts about this installation (the vault check value, ...). */
 export class Setting {
+  [PrimaryKeyProp]?: 'key';
   key!: string;
   value!: string;
 }
