@@ -1,0 +1,94 @@
+import type { AgentInfo, WireError } from './commands.js';
+
+/**
+ * How the protocol in `commands.ts` rides one SignalR connection between a node and the control
+ * plane's hub at `/hubs/node`. The node dials out, so the control plane can only reach it by
+ * invoking client methods (SignalR "client results"); data the node produces flows back through
+ * client-to-server streams, and data the control plane uploads flows through a server-to-client
+ * stream the node opens. Both ends import these names; neither spells a method name by hand.
+ */
+
+/** The hub path on the control plane. */
+export const NODE_HUB_PATH = '/hubs/node';
+
+/**
+ * Methods the control plane invokes on a node (the node registers handlers for these).
+ *
+ * Streams are pulled, not pushed: the control plane asks for the next batch when it has room for
+ * it, so neither side buffers more than one batch however slow the other is (a 1 GB dump crosses
+ * in 256 KB chunks with flat memory at both ends).
+ */
+export const NodeClientMethods = {
+  /** `(request: RunRequest) → Envelope<result>`: one request/response command. */
+  run: 'Run',
+  /** `(request: StreamRequest) → Envelope<null>`: start a stream; items are pulled with `next`. */
+  openStream: 'OpenStream',
+  /**
+   * `(streamId: string) → Envelope<StreamBatch>`: the items produced since the last call. Waits
+   * for at least one item, but at most {@link STREAM_POLL_MS}, so a quiet log follow never runs
+   * into the client-result timeout.
+   */
+  next: 'Next',
+  /** `(streamId: string) → void`: stop a stream the control plane no longer reads. */
+  cancel: 'Cancel',
+  /**
+   * `(request: UploadRequest) → Envelope<result>`: consume an upload. The node pulls the chunks
+   * with the hub method {@link NodeHubMethods.nextUploadChunk} and answers when it is applied.
+   */
+  upload: 'Upload',
+} as const;
+
+/** Methods a node calls on the hub. */
+export const NodeHubMethods = {
+  /** `(registration: NodeRegistration) → RegistrationResult`, after every (re)connect. */
+  register: 'Register',
+  /** `(uploadId: string) → string | null`: the next base64 chunk of an upload, `null` at the end. */
+  nextUploadChunk: 'NextUploadChunk',
+} as const;
+
+/** Longest a `Next` call waits for an item before answering with an empty batch. */
+export const STREAM_POLL_MS = 15_000;
+
+/** At most this many items (or one dump chunk's worth of bytes) are returned by one `Next`. */
+export const STREAM_BATCH_ITEMS = 256;
+
+export interface StreamBatch {
+  readonly items: readonly unknown[];
+  /** True when the stream has ended; no further `Next` calls are made. */
+  readonly done: boolean;
+}
+
+export interface RunRequest {
+  readonly callId: string;
+  readonly name: string;
+  readonly args: unknown;
+}
+
+export interface StreamRequest {
+  readonly streamId: string;
+  readonly name: string;
+  readonly args: unknown;
+}
+
+export interface UploadRequest {
+  readonly uploadId: string;
+  readonly name: string;
+  readonly args: unknown;
+}
+
+/**
+ * SignalR carries an error as a bare string; Krint needs the code (NOT_FOUND, INVALID_INPUT...)
+ * to type it on the other side, so results travel in an envelope instead.
+ */
+export type Envelope<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: WireError };
+
+export interface NodeRegistration extends AgentInfo {
+  /** Stable GUID of the node (`Node__Id`). */
+  readonly nodeId: string;
+  /** Display name (`Node__Name`, the machine name by default). */
+  readonly name: string;
+}
+
+export type RegistrationResult =
+  | { readonly accepted: true; readonly nodeId: string }
+  | { readonly accepted: false; readonly reason: string };
