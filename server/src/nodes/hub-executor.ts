@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import {
+  NodeClientMethods,
+  STREAM_POLL_MS,
+  type CallOptions,
+  type CommandArgs,
+  type CommandExecutor,
+  type CommandName,
+  type CommandResult,
+  type DumpChunk,
+  type Envelope,
+  type StreamArgs,
+  type StreamBatch,
+  type StreamItem,
+  type StreamName,
+  type UploadArgs,
+  type UploadName,
+  type UploadResult,
+  type WireError,
+} from '@krint/agent';
+
+/** The part of a SignalR connection proxy the executor needs (client results). */
+export interface NodeConnection {
+  invoke<T = unknown>(method: string, args?: readonly unknown[], options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<T>;
+  send(method: string, ...args: unknown[]): Promise<void>;
+}
+
+export interface HubExecutorOptions {
+  /** Longest a request/response command may take on the node. */
+  readonly commandTimeoutMs?: number;
+  /** Longest a restore may take; the connection dropping fails it at once regardless. */
+  readonly uploadTimeoutMs?: number;
+}
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 10 * 60_000;
+const DEFAULT_UPLOAD_TIMEOUT_MS = 6 * 60 * 60_000;
+/** `Next` answers within the poll window; this margin covers the round trip. */
+const NEXT_TIMEOUT_MS = STREAM_POLL_MS + 30_000;
+
+/**
+ * Runs protocol commands on a node over its hub connection. It behaves like the in-process
+ * executor: same arguments, same results, same error codes (carried in envelopes), so services
+ * cannot tell a node from the local host. Uploads are pulled by the node chunk by chunk through
+ * {@link UploadRegistry}, so a restore never sits in memory on either side.
+ */
+export class HubExecutor implements CommandExecutor {
+  readonly #connection: NodeConnection;
+  readonly #uploads: UploadRegistry;
+  readonly #options: Required<HubExecutorOptions>;
+
+  constructor(connection: NodeConnection, uploads: UploadRegistry, options: HubExecutorOptions = {}) {
+    this.#connection = connection;
+    this.#uploads = uploads;
+    this.#options = {
+      commandTimeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+      uploadTimeoutMs: options.uploadTimeoutMs ?? DEFAULT_UPLOAD_TIMEOUT_MS,
+    };
+  }
+
+  async run<K extends CommandName>(name: K, args: CommandArgs<K>, options?: CallOptions): Promise<CommandResult<K>> {
+    const envelope = await this.#invoke<Envelope<CommandResult<K>>>(
+      NodeClientMethods.run,
+      { callId: randomUUID(), name, args },
+      this.#options.commandTimeoutMs,
+      options?.signal,
+    );
+    return unwrap(envelope);
+  }
+
+  stream<K extends StreamName>(name: K, args: StreamArgs<K>, options?: CallOptions): AsyncIterable<StreamItem<K>> {
+    const executor = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        const streamId = randomUUID();
+        unwrap(await executor.#invoke<Envelope<null>>(NodeClientMethods.openStream, { streamId, name, args }, executor.#options.commandTimeoutMs, options?.signal));
+        let finished = false;
+        try {
+          while (!finished) {
+            const batch = unwrap(await executor.#invoke<Envelope<StreamBatch>>(NodeClientMethods.next, streamId, NEXT_TIMEOUT_MS, options?.signal));
+            for (const item of batch.items) yield item as StreamItem<K>;
+            finished = batch.done;
+          }
+        } finally {
+          // The reader left early (or failed): stop the producer on the node.
+          if (!finished) await executor.#connection.send(NodeClientMethods.cancel, streamId).catch(() => undefined);
+        }
+      },
+    };
+  }
+
+  async upload<K extends UploadName>(name: K, args: UploadArgs<K>, body: AsyncIterable<DumpChunk>, options?: CallOptions): Promise<UploadResult<K>> {
+    const uploadId = randomUUID();
+    const release = this.#uploads.open(uploadId, body);
+    try {
+      const envelope = await this.#invoke<Envelope<UploadResult<K>>>(NodeClientMethods.upload, { uploadId, name, args }, this.#options.uploadTimeoutMs, options?.signal);
+      return unwrap(envelope);
+    } finally {
+      await release();
+    }
+  }
+
+  #invoke<T>(method: string, argument: unknown, timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
+    return this.#connection.invoke<T>(method, [argument], signal ? { timeoutMs, signal } : { timeoutMs });
+  }
+}
+
+/**
+ * Upload bodies waiting to be pulled by nodes, keyed by upload id. The hub's `NextUploadChunk`
+ * method reads from here; one chunk is read from the source per call, so the source (a file, an
+ * HTTP upload) is paced by the node.
+ */
+export class UploadRegistry {
+  readonly #uploads = new Map<string, AsyncIterator<DumpChunk>>();
+
+  open(uploadId: string, body: AsyncIterable<DumpChunk>): () => Promise<void> {
+    const iterator = body[Symbol.asyncIterator]();
+    this.#uploads.set(uploadId, iterator);
+    return async () => {
+      if (this.#uploads.get(uploadId) === iterator) this.#uploads.delete(uploadId);
+      await iterator.return?.().catch(() => undefined);
+    };
+  }
+
+  /** The next base64 chunk, or `null` at the end (or for an unknown id, which ends that upload). */
+  async next(uploadId: string): Promise<string | null> {
+    const iterator = this.#uploads.get(uploadId);
+    if (!iterator) return null;
+    const result = await iterator.next();
+    if (result.done) {
+      this.#uploads.delete(uploadId);
+      return null;
+    }
+    return result.value.data;
+  }
+
+  get size(): number {
+    return this.#uploads.size;
+  }
+}
+
+function unwrap<T>(envelope: Envelope<T>): T {
+  if (envelope.ok) return envelope.value;
+  throw wireFailure(envelope.error);
+}
+
+/** An error carrying the protocol's code; the router maps it to the control plane's typed errors. */
+function wireFailure(wire: WireError): Error {
+  return Object.assign(new Error(wire.message), { code: wire.code, ...(wire.field ? { field: wire.field } : {}) });
+}
