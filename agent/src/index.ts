@@ -1,3 +1,11 @@
 export * from './protocol/commands.js';
 export { PROTOCOL_VERSION } from './protocol/version.js';
-export * from './protocol/node-messages.js';
+export { validateCommand, validateStream, validateUpload } from './protocol/validate.js';
+export { createAgent } from './agent.js';
+export type { Agent, AgentOptions } from './agent.js';
+export { Dispatcher } from './dispatch.js';
+export { LocalExecutor } from './local-executor.js';
+export { BUILT_IN_ENGINES, ENGINE_PLUGINS_ENV, createEngineRegistry, enginePluginsFromEnv } from './engines.js';
+export type { EngineRegistryOptions } from './engines.js';
+export { InternalError, TimeoutError, UnavailableError, WireFailure, errorCode, fromWireError, redact, toWireError } from './errors.js';
+export { LABEL_ENGINE, LABEL_INSTANCE, LABEL_MANAGED, LABEL_VERSION } from './docker/labels.js';

@@ -1,0 +1,129 @@
+import { InvalidInputError, NotSupportedError } from '@krint/engine-sdk';
+import type { ContainerSpec, Engine, EnginePlugin } from '@krint/engine-sdk';
+import type { ContainerStats, ContainerStatus } from '../protocol/commands.js';
+import type { Docker } from '../docker/client.js';
+import { containerStatus, createInstanceContainer, removeContainer, restartContainer, startContainer, stopContainer } from '../docker/containers.js';
+import { pullImage } from '../docker/images.js';
+import { containerStats } from '../docker/stats.js';
+import { waitUntilReady } from '../readiness.js';
+import type { CommandHandlers, StreamHandlers } from './context.js';
+import { sessionMember, withSession } from './context.js';
+
+/** How long one plugin statement (e.g. `CREATE EXTENSION postgis`) may take. */
+const PLUGIN_STATEMENT_TIMEOUT_MS = 120_000;
+
+/** Container lifecycle: create, start, stop, remove, state, stats, readiness, plugins. */
+export const instanceCommands = {
+  async 'instance.create'(context, args, signal) {
+    const { engine, version } = context.engines.getVersion(args.engineId, args.version);
+    const plugins = pickPlugins(engine, args.plugins);
+    const spec = engine.containerSpec({ version, rootPassword: args.rootPassword, defaultDatabase: args.defaultDatabase || engine.defaultDatabase, plugins: args.plugins });
+    // The image must be there before anything is created; a missing one fails with its name.
+    for await (const _ of pullImage(context.docker, spec.image, signal)) void _;
+    return createInstanceContainer(context.docker, {
+      spec: await applyContainerPlugins(context.docker, spec, plugins),
+      identity: { instanceId: args.instanceId, engineId: engine.id, version: version.version },
+      slug: args.slug,
+      isPublic: args.isPublic,
+      storage: args.storage,
+      ...(args.hostPath === undefined ? {} : { hostPath: args.hostPath }),
+      ...(args.hostPort === undefined ? {} : { hostPort: args.hostPort }),
+      portRange: engine.hostPortRange,
+      ...(args.labels ? { extraLabels: args.labels } : {}),
+    });
+  },
+
+  async 'instance.start'(context, args) {
+    await context.sessions.evict(args.containerId);
+    return startContainer(context.docker, args.containerId);
+  },
+
+  async 'instance.stop'(context, args) {
+    await context.sessions.evict(args.containerId);
+    return stopContainer(context.docker, args.containerId);
+  },
+
+  async 'instance.restart'(context, args) {
+    await context.sessions.evict(args.containerId);
+    return restartContainer(context.docker, args.containerId);
+  },
+
+  async 'instance.remove'(context, args) {
+    await context.sessions.evict(args.containerId);
+    return { removed: await removeContainer(context.docker, args.containerId, args.removeVolume) };
+  },
+
+  async 'instance.status'(context, args) {
+    const entries = await Promise.all(args.containerIds.map(async (id) => [id, await containerStatus(context.docker, id)] as const));
+    return Object.fromEntries(entries) as Record<string, ContainerStatus>;
+  },
+
+  async 'instance.stats'(context, args) {
+    const entries = await Promise.all(args.containerIds.map(async (id) => [id, await containerStats(context.docker, id)] as const));
+    return Object.fromEntries(entries) as Record<string, ContainerStats>;
+  },
+
+  async 'instance.waitReady'(context, args, signal) {
+    const engine = context.engines.get(args.instance.engineId);
+    return waitUntilReady(context.docker, engine, args.instance, { ...(args.ceilingMs ? { ceilingMs: args.ceilingMs } : {}), signal });
+  },
+
+  async 'instance.installPlugins'(context, args) {
+    const engine = context.engines.get(args.instance.engineId);
+    const statements = pickPlugins(engine, args.plugins).flatMap((plugin) => (plugin.install.kind === 'statements' ? plugin.install.statements : []));
+    if (statements.length === 0) return {};
+    await withSession(context, args.instance, async (session) => {
+      const query = sessionMember(engine, session, 'query');
+      for (const statement of statements) {
+        await query(args.instance.defaultDatabase, statement, { rowLimit: 1, timeoutMs: PLUGIN_STATEMENT_TIMEOUT_MS });
+      }
+    });
+    return {};
+  },
+} satisfies Pick<
+  CommandHandlers,
+  | 'instance.create'
+  | 'instance.start'
+  | 'instance.stop'
+  | 'instance.restart'
+  | 'instance.remove'
+  | 'instance.status'
+  | 'instance.stats'
+  | 'instance.waitReady'
+  | 'instance.installPlugins'
+>;
+
+export const instanceStreams = {
+  'image.pull'(context, args, signal) {
+    return pullImage(context.docker, args.image, signal);
+  },
+} satisfies Pick<StreamHandlers, 'image.pull'>;
+
+/** The engine's plugins with these ids; an unknown id is refused (never silently dropped). */
+function pickPlugins(engine: Engine, ids: readonly string[]): EnginePlugin[] {
+  return [...new Set(ids)].map((id) => {
+    const plugin = engine.plugins.find((candidate) => candidate.id === id);
+    if (!plugin) {
+      const known = engine.plugins.map((candidate) => candidate.id);
+      if (known.length === 0) throw new NotSupportedError(engine.id, `plugins (asked for "${id}")`);
+      throw new InvalidInputError(`Unknown ${engine.displayName} plugin "${id}". Available: ${known.join(', ')}.`, 'plugins');
+    }
+    return plugin;
+  });
+}
+
+/**
+ * Plugins declared as environment or server arguments change the container itself. Arguments are
+ * appended to the engine's command, or to the image's default command when the engine sets none.
+ */
+async function applyContainerPlugins(docker: Docker, spec: ContainerSpec, plugins: readonly EnginePlugin[]): Promise<ContainerSpec> {
+  const env: Record<string, string> = { ...spec.env };
+  const extraArgs: string[] = [];
+  for (const plugin of plugins) {
+    if (plugin.install.kind === 'env') Object.assign(env, plugin.install.env);
+    if (plugin.install.kind === 'args') extraArgs.push(...plugin.install.args);
+  }
+  if (extraArgs.length === 0) return { ...spec, env };
+  const baseCmd = spec.cmd ?? ((await docker.getImage(spec.image).inspect()).Config.Cmd ?? []);
+  return { ...spec, env, cmd: [...baseCmd, ...extraArgs] };
+}

@@ -1,0 +1,92 @@
+import { NotFoundError, readinessDelays } from '@krint/engine-sdk';
+import type { ConnectionTarget, Engine } from '@krint/engine-sdk';
+import type { InstanceAddress } from './protocol/commands.js';
+import type { Docker } from './docker/client.js';
+import { containerStatus } from './docker/containers.js';
+import { lastLogLines } from './docker/logs.js';
+import { TimeoutError, UnavailableError, redact } from './errors.js';
+
+/** Log lines quoted in a readiness failure: enough to show the server's complaint. */
+const LOG_LINES_IN_ERROR = 20;
+
+/** Where the agent reaches an instance: always through loopback on its own host. */
+export function connectionTarget(address: InstanceAddress, database?: string): ConnectionTarget {
+  return {
+    host: '127.0.0.1',
+    port: address.hostPort,
+    user: address.rootUser,
+    password: address.rootPassword,
+    database: database ?? address.defaultDatabase,
+  };
+}
+
+/**
+ * Probes the instance with the engine's readiness check until it answers, backing off as the
+ * engine declares, up to `ceilingMs`. Fails early when the container stops. Every failure names the
+ * address tried and quotes the container's last log lines, with the password removed.
+ */
+export async function waitUntilReady(
+  docker: Docker,
+  engine: Engine,
+  address: InstanceAddress,
+  options: { ceilingMs?: number; signal?: AbortSignal } = {},
+): Promise<{ elapsedMs: number }> {
+  const { readiness } = engine;
+  const ceilingMs = options.ceilingMs ?? readiness.ceilingMs;
+  const target = connectionTarget(address);
+  const where = `${target.host}:${target.port}`;
+  const started = Date.now();
+  const deadline = started + ceilingMs;
+  const delays = readinessDelays(readiness);
+  let lastError = 'no attempt finished';
+  const explain = async (headline: string) => {
+    const lines = await lastLogLines(docker, address.containerId, LOG_LINES_IN_ERROR);
+    const logs = lines.length > 0 ? `\nLast log lines:\n${lines.join('\n')}` : '\nThe container wrote no log lines.';
+    return redact(`${headline} Last error: ${lastError}.${logs}`, [address.rootPassword]);
+  };
+
+  for (let attempt = 1; ; attempt++) {
+    options.signal?.throwIfAborted();
+    try {
+      await withTimeout(readiness.probe(target), Math.max(1_000, deadline - Date.now()));
+      return { elapsedMs: Date.now() - started };
+    } catch (error) {
+      lastError = error instanceof Error ? error.message : String(error);
+    }
+    const status = await containerStatus(docker, address.containerId);
+    if (status.state === 'missing') throw new NotFoundError(`The container ${address.containerId} of this ${engine.displayName} instance does not exist.`);
+    if (status.state !== 'running' && status.state !== 'restarting') {
+      throw new UnavailableError(
+        await explain(`The ${engine.displayName} container is ${status.state}${status.exitCode === null ? '' : ` (exit code ${status.exitCode})`}; it stopped before the server at ${where} became ready.`),
+      );
+    }
+    const delay = delays.next().value as number;
+    if (Date.now() + delay >= deadline) {
+      throw new TimeoutError(await explain(`The ${engine.displayName} server at ${where} did not become ready within ${Math.round(ceilingMs / 1000)} s (${attempt} attempts).`));
+    }
+    await sleep(delay, options.signal);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the probe did not answer within ${ms} ms`)), ms);
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
