@@ -1,0 +1,117 @@
+import type { CommandExecutor, InstanceAddress } from '@krint/agent';
+import type { Engine, EngineRegistry } from '@krint/engine-sdk';
+import { SAFE_PASSWORD_ALPHABET } from '@krint/engine-sdk';
+import { randomInt } from 'node:crypto';
+import type { KrintConfig } from '../config.js';
+import { Instance, Node } from '../db/entities.js';
+import type { KrintOrm } from '../db/orm.js';
+import { describeError, NotFoundError } from '../errors.js';
+import type { ExecutorRouter } from '../executors/router.js';
+import type { KrintPubSub } from '../graphql/pubsub.js';
+import type { Vault } from '../vault/index.js';
+import type { ActivityLog } from './activity.js';
+import type { ProgressTracker } from './progress.js';
+
+/** Everything the services share; built once at start-up (see `app.ts`). */
+export interface ServiceDeps {
+  readonly config: KrintConfig;
+  readonly orm: KrintOrm;
+  readonly vault: Vault;
+  readonly engines: EngineRegistry;
+  readonly executors: ExecutorRouter;
+  readonly activity: ActivityLog;
+  readonly pubsub: KrintPubSub;
+  readonly progress: ProgressTracker;
+}
+
+/** Who asked for a change; the auth layer fills it in later, `local` until then. */
+export type Actor = string;
+
+/** An instance loaded for an operation: its row, engine, executor and address. */
+export interface InstanceHandle {
+  readonly instance: Instance;
+  readonly engine: Engine;
+  readonly executor: CommandExecutor;
+  readonly address: InstanceAddress;
+}
+
+/** Loads an instance or throws a NotFoundError naming the id. */
+export async function loadInstance(deps: ServiceDeps, id: string): Promise<Instance> {
+  const instance = await deps.orm.em.fork().findOne(Instance, { id });
+  if (!instance) throw new NotFoundError(`No instance with id "${id}". It may have been deleted; refresh the list.`);
+  return instance;
+}
+
+/** The address the agent needs to reach the instance. Carries the root password: never log it. */
+export function addressOf(deps: ServiceDeps, instance: Instance): InstanceAddress {
+  if (!instance.containerId || instance.hostPort === null) {
+    throw new NotFoundError(`Instance "${instance.name}" has no container yet (status ${instance.status}).`);
+  }
+  return {
+    engineId: instance.engine,
+    version: instance.version,
+    containerId: instance.containerId,
+    hostPort: instance.hostPort,
+    rootUser: instance.rootUser,
+    rootPassword: deps.vault.open(instance.rootPasswordSealed),
+    defaultDatabase: instance.defaultDatabase,
+  };
+}
+
+/** Loads everything an operation on a running instance needs; fails fast for an offline node. */
+export async function handleFor(deps: ServiceDeps, id: string): Promise<InstanceHandle> {
+  const instance = await loadInstance(deps, id);
+  const engine = deps.engines.get(instance.engine);
+  const executor = deps.executors.for(instance.nodeId);
+  return { instance, engine, executor, address: addressOf(deps, instance) };
+}
+
+/** A random password from the SDK's safe alphabet. */
+export function generatePassword(length = 24): string {
+  let password = '';
+  for (let i = 0; i < length; i++) password += SAFE_PASSWORD_ALPHABET[randomInt(SAFE_PASSWORD_ALPHABET.length)];
+  return password;
+}
+
+/** A lower-case slug for container names: letters, digits and dashes, at most 24 characters. */
+export function slugify(name: string, fallback: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 24)
+    .replace(/-+$/g, '');
+  return slug || fallback;
+}
+
+/**
+ * Runs a change and records it in the activity log with its outcome, whether it succeeded or not.
+ * The detail must not contain secrets; failures record the error message (already redacted).
+ */
+export async function audited<T>(
+  deps: ServiceDeps,
+  entry: { actor: Actor; action: string; targetType: string; targetId?: string | null; targetName?: string | null; detail?: string | null },
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    const result = await work();
+    await deps.activity.record({ ...entry, outcome: 'succeeded' });
+    return result;
+  } catch (error) {
+    await deps.activity
+      .record({ ...entry, outcome: 'failed', detail: [entry.detail, describeError(error)].filter(Boolean).join(' — ') })
+      .catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Publishes an instance event for `instanceEvents` subscribers. */
+export function publishInstanceEvent(deps: ServiceDeps, instanceId: string, kind: string, message: string): void {
+  deps.pubsub.publish('instance.event', { instanceId, kind, message, at: new Date() });
+}
+
+/** Display name of a node for error messages (null when unknown). */
+export async function nodeName(deps: ServiceDeps, nodeId: string): Promise<string | null> {
+  return (await deps.orm.em.fork().findOne(Node, { id: nodeId }))?.name ?? null;
+}

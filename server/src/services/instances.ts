@@ -1,0 +1,254 @@
+import type { ContainerStatus } from '@krint/agent';
+import { assertCreatableName, assertSafePassword, InvalidInputError, NotFoundError } from '@krint/engine-sdk';
+import { Backup, BackupSchedule, Instance, ManagedDatabase, ManagedUser, Node } from '../db/entities.js';
+import { ConflictError, describeError } from '../errors.js';
+import type { BackupFiles } from '../backups/files.js';
+import { addressOf, audited, generatePassword, handleFor, loadInstance, publishInstanceEvent, slugify, type Actor, type ServiceDeps } from './context.js';
+
+export interface ProvisionInput {
+  readonly engine: string;
+  readonly version?: string | null;
+  readonly name: string;
+  readonly defaultDatabase?: string | null;
+  /** Root password; generated when absent. */
+  readonly password?: string | null;
+  readonly isPublic?: boolean | null;
+  readonly plugins?: readonly string[] | null;
+  readonly storage?: 'volume' | 'host' | null;
+  /** Target node; the control plane's own Docker host when absent. */
+  readonly nodeId?: string | null;
+}
+
+export interface ConnectionDetails {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  readonly strings: { label: string; value: string }[];
+}
+
+/** Display names: trimmed, 1 to 64 characters, no control characters. */
+export function validateDisplayName(raw: string): string {
+  const name = (raw ?? '').trim();
+  if (name.length === 0 || name.length > 64) throw new InvalidInputError('The name must be 1 to 64 characters long.', 'name');
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new InvalidInputError('The name must not contain control characters.', 'name');
+  return name;
+}
+
+/** Instance lifecycle: provision, state, rename, start/stop/restart, root password, delete. */
+export class InstanceService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly backups: BackupFiles,
+  ) {}
+
+  async list(): Promise<Instance[]> {
+    return this.deps.orm.em.fork().find(Instance, {}, { orderBy: { createdAt: 'asc' } });
+  }
+
+  get(id: string): Promise<Instance> {
+    return loadInstance(this.deps, id);
+  }
+
+  /**
+   * Validates everything, stores the instance as `provisioning` and returns it at once; the
+   * container is made in the background and reported through `provisionProgress`. A failure
+   * removes the container, its volume and the row: nothing half-made is left.
+   */
+  async provision(input: ProvisionInput, actor: Actor): Promise<Instance> {
+    const { engine, version } = this.deps.engines.getVersion(input.engine, input.version ?? null);
+    const name = validateDisplayName(input.name);
+    const defaultDatabase = input.defaultDatabase ? assertCreatableName(input.defaultDatabase, 'defaultDatabase') : engine.defaultDatabase;
+    const password = input.password ? assertSafePassword(input.password, 'password') : generatePassword();
+    const plugins = [...new Set(input.plugins ?? [])];
+    for (const id of plugins) {
+      if (!engine.plugins.some((plugin) => plugin.id === id)) {
+        const known = engine.plugins.map((plugin) => plugin.id);
+        throw new InvalidInputError(`Unknown ${engine.displayName} plugin "${id}".${known.length ? ` Available: ${known.join(', ')}.` : ' This engine has no plugins.'}`, 'plugins');
+      }
+    }
+    const storage = input.storage ?? this.deps.config.storage.mode;
+    if (storage === 'host' && !this.deps.config.storage.hostPath) {
+      throw new InvalidInputError('Host-folder storage needs Storage__HostPath (or krint.storage.host_path) to be configured.', 'storage');
+    }
+    const nodeId = input.nodeId ?? null;
+    const em = this.deps.orm.em.fork();
+    if (nodeId !== null && !(await em.findOne(Node, { id: nodeId }))) throw new NotFoundError(`No node with id "${nodeId}".`);
+    const executor = this.deps.executors.for(nodeId);
+
+    const instance = em.create(Instance, {
+      engine: engine.id,
+      version: version.version,
+      name,
+      slug: slugify(name, engine.id),
+      nodeId,
+      isPublic: nodeId === null ? Boolean(input.isPublic) : false,
+      storage,
+      plugins,
+      defaultDatabase,
+      rootUser: engine.rootUser,
+      rootPasswordSealed: this.deps.vault.seal(password),
+      status: 'provisioning',
+    });
+    if (storage === 'host') instance.hostPath = `${this.deps.config.storage.hostPath}/${instance.slug}-${instance.id.slice(0, 8)}`;
+    await em.persistAndFlush(instance);
+    publishInstanceEvent(this.deps, instance.id, 'created', `Provisioning ${engine.displayName} ${version.version}`);
+
+    const progress = this.deps.progress.begin(instance.id, 'provision');
+    const detail = `${engine.displayName} ${version.version}${plugins.length ? ` with ${plugins.join(', ')}` : ''}`;
+    void audited(this.deps, { actor, action: 'instance.create', targetType: 'instance', targetId: instance.id, targetName: name, detail }, async () => {
+      try {
+        progress.step('pull', `Making sure image ${version.image} is present`);
+        for await (const event of executor.stream('image.pull', { image: version.image })) progress.step('pull', event.message, event.current ?? null, event.total ?? null);
+        progress.step('create', 'Creating the container');
+        const created = await executor.run('instance.create', {
+          engineId: engine.id,
+          version: version.version,
+          instanceId: instance.id,
+          slug: instance.slug,
+          rootPassword: password,
+          defaultDatabase,
+          plugins,
+          isPublic: instance.isPublic,
+          storage,
+          ...(instance.hostPath ? { hostPath: instance.hostPath } : {}),
+        });
+        Object.assign(instance, { containerId: created.containerId, containerName: created.containerName, volumeName: created.volumeName, hostPort: created.hostPort });
+        await em.flush();
+        progress.step('ready', `Waiting for ${engine.displayName} to accept connections on port ${created.hostPort}`);
+        const address = addressOf(this.deps, instance);
+        await executor.run('instance.waitReady', { instance: address });
+        if (plugins.length > 0) {
+          progress.step('plugins', `Installing ${plugins.join(', ')}`);
+          await executor.run('instance.installPlugins', { instance: address, plugins });
+        }
+        instance.status = 'ready';
+        await em.flush();
+        progress.succeed(`${name} is ready on port ${created.hostPort}`);
+        publishInstanceEvent(this.deps, instance.id, 'status', 'ready');
+      } catch (error) {
+        const message = describeError(error);
+        if (instance.containerId) await executor.run('instance.remove', { containerId: instance.containerId, removeVolume: true }).catch(() => undefined);
+        await em.removeAndFlush(instance).catch(() => undefined);
+        progress.fail(`Provisioning failed and was undone: ${message}`);
+        publishInstanceEvent(this.deps, instance.id, 'deleted', `Provisioning failed: ${message}`);
+        throw error;
+      }
+    }).catch(() => undefined);
+    return instance;
+  }
+
+  /** Live container state for several instances, grouped per host; unreachable hosts answer `null`. */
+  async liveStatus(instances: readonly Instance[]): Promise<Map<string, ContainerStatus | null>> {
+    const result = new Map<string, ContainerStatus | null>();
+    const byHost = new Map<string | null, Instance[]>();
+    for (const instance of instances) {
+      if (!instance.containerId) continue;
+      byHost.set(instance.nodeId, [...(byHost.get(instance.nodeId) ?? []), instance]);
+    }
+    await Promise.all(
+      [...byHost].map(async ([host, group]) => {
+        try {
+          const statuses = await this.deps.executors.for(host).run('instance.status', { containerIds: group.map((i) => i.containerId!) });
+          for (const instance of group) result.set(instance.id, statuses[instance.containerId!] ?? null);
+        } catch {
+          for (const instance of group) result.set(instance.id, null);
+        }
+      }),
+    );
+    return result;
+  }
+
+  /** Connection details and strings as a client would use them. Contains the password. */
+  connection(instance: Instance): ConnectionDetails {
+    const engine = this.deps.engines.get(instance.engine);
+    const host = this.deps.config.publicUrl ? new URL(this.deps.config.publicUrl).hostname : 'localhost';
+    const password = this.deps.vault.open(instance.rootPasswordSealed);
+    const target = { host, port: instance.hostPort ?? 0, user: instance.rootUser, password, database: instance.defaultDatabase };
+    return { ...target, database: instance.defaultDatabase, strings: engine.connectionStrings(target) };
+  }
+
+  async rename(id: string, rawName: string, actor: Actor): Promise<Instance> {
+    const name = validateDisplayName(rawName);
+    const em = this.deps.orm.em.fork();
+    const instance = await em.findOne(Instance, { id });
+    if (!instance) throw new NotFoundError(`No instance with id "${id}".`);
+    const previous = instance.name;
+    return audited(this.deps, { actor, action: 'instance.rename', targetType: 'instance', targetId: id, targetName: name, detail: `from "${previous}"` }, async () => {
+      instance.name = name;
+      await em.flush();
+      publishInstanceEvent(this.deps, id, 'renamed', name);
+      return instance;
+    });
+  }
+
+  /** Starts, stops or restarts the container; start and restart wait for readiness. */
+  async lifecycle(id: string, action: 'start' | 'stop' | 'restart', actor: Actor): Promise<Instance> {
+    const handle = await handleFor(this.deps, id);
+    this.assertIdle(handle.instance);
+    return audited(this.deps, { actor, action: `instance.${action}`, targetType: 'instance', targetId: id, targetName: handle.instance.name }, async () => {
+      await handle.executor.run(`instance.${action}`, { containerId: handle.address.containerId });
+      if (action !== 'stop') await handle.executor.run('instance.waitReady', { instance: handle.address });
+      publishInstanceEvent(this.deps, id, 'status', action === 'stop' ? 'stopped' : 'running');
+      return handle.instance;
+    });
+  }
+
+  /**
+   * Sets a new root password (given or generated) on the running engine, then stores it. The
+   * engine is changed first: if that fails, the stored password still matches the engine.
+   */
+  async rotateRootPassword(id: string, newPassword: string | null | undefined, actor: Actor): Promise<Instance> {
+    const password = newPassword ? assertSafePassword(newPassword, 'password') : generatePassword();
+    const handle = await handleFor(this.deps, id);
+    this.assertIdle(handle.instance);
+    return audited(this.deps, { actor, action: 'instance.root-password', targetType: 'instance', targetId: id, targetName: handle.instance.name }, async () => {
+      await handle.executor.run('users.setPassword', { instance: handle.address, name: handle.instance.rootUser, password });
+      const em = this.deps.orm.em.fork();
+      const instance = await em.findOneOrFail(Instance, { id });
+      instance.rootPasswordSealed = this.deps.vault.seal(password);
+      await em.flush();
+      publishInstanceEvent(this.deps, id, 'password', 'Root password rotated');
+      return instance;
+    });
+  }
+
+  /**
+   * Removes the container and its volume (and a container kept for rollback), the stored
+   * secrets, managed databases/users, schedules and, when asked, backups with their files.
+   */
+  async delete(id: string, deleteBackups: boolean, actor: Actor): Promise<{ id: string }> {
+    const instance = await loadInstance(this.deps, id);
+    if (instance.status === 'provisioning' || instance.status === 'upgrading') {
+      throw new ConflictError(`Instance "${instance.name}" is ${instance.status}; wait for it to finish before deleting it.`);
+    }
+    const executor = this.deps.executors.for(instance.nodeId);
+    return audited(this.deps, { actor, action: 'instance.delete', targetType: 'instance', targetId: id, targetName: instance.name, detail: deleteBackups ? 'with backups' : 'backups kept' }, async () => {
+      for (const containerId of [instance.containerId, instance.previousContainerId]) {
+        if (containerId) await executor.run('instance.remove', { containerId, removeVolume: true });
+      }
+      const em = this.deps.orm.em.fork();
+      await em.transactional(async (tx) => {
+        await tx.nativeDelete(ManagedDatabase, { instanceId: id });
+        await tx.nativeDelete(ManagedUser, { instanceId: id });
+        await tx.nativeDelete(BackupSchedule, { instanceId: id });
+        await tx.nativeDelete(Instance, { id });
+      });
+      if (deleteBackups) {
+        const backups = await em.find(Backup, { instanceId: id });
+        for (const backup of backups) await this.backups.removeFile(backup.file);
+        await em.nativeDelete(Backup, { instanceId: id });
+      }
+      publishInstanceEvent(this.deps, id, 'deleted', `${instance.name} was deleted`);
+      return { id };
+    });
+  }
+
+  /** Refuses changes while a long operation owns the instance. */
+  assertIdle(instance: Instance): void {
+    if (instance.status !== 'ready') {
+      throw new ConflictError(`Instance "${instance.name}" is ${instance.status}; try again when it is ready.`);
+    }
+  }
+}
