@@ -27,6 +27,8 @@ export interface DatabaseInfo {
   readonly name: string;
   /** Size on disk in bytes when the engine reports it cheaply. */
   readonly sizeBytes?: number;
+  /** Rows (keys, documents) in the database when the engine reports it cheaply (Redis: INFO keyspace). */
+  readonly rowCount?: number;
   /** Engine-owned databases (`postgres`, `mysql`, `admin`) that users should not drop. */
   readonly isSystem?: boolean;
 }
@@ -66,6 +68,12 @@ export interface RowPage {
   readonly keyColumns: readonly string[];
   /** Cursor for the next page, `null` on the last page. */
   readonly nextCursor: string | null;
+  /**
+   * Set when `keyColumns` is not a real key of the table, e.g. PostgreSQL's `ctid` for a table
+   * without a primary key: a physical row address that changes when the row is updated. Clients
+   * show it so people know why edits may need a reload.
+   */
+  readonly keyNote?: string;
   /** Total rows in the table when known. */
   readonly total?: number;
   readonly totalIsEstimate?: boolean;
