@@ -1,4 +1,4 @@
-import type { BackupSupport, DumpContext, ExecCommand } from '@krint/engine-sdk';
+import { assertCreatableName, assertSafePassword, type BackupSupport, type DumpContext } from '@krint/engine-sdk';
 import type { MysqlDialect } from './mysql-dialect.js';
 import { mysqlDialect } from './mysql-dialect.js';
 
@@ -12,19 +12,46 @@ const COMMON_DUMP_OPTIONS = ['--single-transaction', '--routines', '--events', '
  * Dump and restore commands for a MySQL-family image. Both run the image's own client as the root
  * user through the local socket; the password travels in `MYSQL_PWD` (read by `mysql`, `mysqldump`
  * and MariaDB's tools alike), never in the argument list, where `ps` would show it.
+ *
+ * A dump carries the accounts with their password hashes, root's included. Restoring one must not
+ * hand root back the password it had when the dump was taken: Krint keeps the current one and
+ * would be locked out. So the restore appends, in the same client session that is already logged
+ * in, an `ALTER USER` that sets root's current password again (read from `MYSQL_PWD` by the shell
+ * inside the container, so it is not in any argument list either).
  */
 export function familyBackup(dialect: MysqlDialect, userDumpOptions: readonly string[], checkDumpHeader: (firstBytes: Uint8Array) => string | null): BackupSupport {
-  const withPassword = (context: DumpContext, argv: string[]): ExecCommand => ({
-    argv,
-    env: { MYSQL_PWD: context.rootPassword },
-  });
   return {
     fileExtension: 'sql',
-    dumpCommand: (context) =>
-      withPassword(context, [dialect.dumpBinary, `--user=${context.rootUser}`, ...COMMON_DUMP_OPTIONS, ...userDumpOptions]),
-    restoreCommand: (context) => withPassword(context, [dialect.clientBinary, `--user=${context.rootUser}`]),
+    dumpCommand: (context) => ({
+      argv: [dialect.dumpBinary, `--user=${rootUser(context)}`, ...COMMON_DUMP_OPTIONS, ...userDumpOptions],
+      env: passwordEnv(context),
+    }),
+    restoreCommand: (context) => ({
+      argv: ['bash', '-c', restoreScript(dialect, rootUser(context))],
+      env: passwordEnv(context),
+    }),
     checkDumpHeader,
   };
+}
+
+/**
+ * The restore pipeline: the dump from stdin, then the root password statement, into one client.
+ * `pipefail` makes a failing `cat` fail the restore, and the client stops at the first error, so
+ * a bad dump is a non-zero exit code.
+ */
+export function restoreScript(dialect: MysqlDialect, user: string): string {
+  const keepRootPassword =
+    `ALTER USER IF EXISTS '${user}'@'localhost' IDENTIFIED BY '%s', '${user}'@'%%' IDENTIFIED BY '%s';`;
+  return `set -o pipefail; { cat; printf "\\n${keepRootPassword}\\n" "$MYSQL_PWD" "$MYSQL_PWD"; } | ${dialect.clientBinary} --user=${user}`;
+}
+
+function rootUser(context: DumpContext): string {
+  return assertCreatableName(context.rootUser, 'root user');
+}
+
+function passwordEnv(context: DumpContext): Record<string, string> {
+  // Checked because the restore script puts it between single quotes inside SQL.
+  return { MYSQL_PWD: assertSafePassword(context.rootPassword, 'root password') };
 }
 
 /** The first line of a dump, decoded leniently, for header checks. */
