@@ -29,7 +29,7 @@ function busyboxEngine(id: string, startServer: boolean): Engine {
     plugins: [{ id: 'verbose', label: 'Verbose', description: 'Adds an env flag', install: { kind: 'env', env: { VERBOSE: 'yes' } } }],
     containerSpec: (input) => ({
       image: input.version.image,
-      env: { ROOT_PASSWORD: input.rootPassword },
+      env: { ROOT_PASSWORD: input.rootPassword, ...(input.plugins.includes('verbose') ? { VERBOSE: 'yes' } : {}) },
       cmd: ['sh', '-c', `echo "booting with password $ROOT_PASSWORD"; mkdir -p /data/www; echo hi > /data/www/index.html; trap 'exit 0' TERM; ${startServer ? 'httpd -f -p 7000 -h /data/www' : 'sleep 3600'} & wait`],
       internalPort: 7000,
       dataPath: '/data',

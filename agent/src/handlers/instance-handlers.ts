@@ -1,7 +1,6 @@
 import { InvalidInputError, NotSupportedError } from '@krint/engine-sdk';
-import type { ContainerSpec, Engine, EnginePlugin } from '@krint/engine-sdk';
+import type { Engine, EnginePlugin } from '@krint/engine-sdk';
 import type { ContainerStats, ContainerStatus } from '../protocol/commands.js';
-import type { Docker } from '../docker/client.js';
 import { containerStatus, createInstanceContainer, removeContainer, restartContainer, startContainer, stopContainer } from '../docker/containers.js';
 import { pullImage } from '../docker/images.js';
 import { containerStats } from '../docker/stats.js';
@@ -16,12 +15,13 @@ const PLUGIN_STATEMENT_TIMEOUT_MS = 120_000;
 export const instanceCommands = {
   async 'instance.create'(context, args, signal) {
     const { engine, version } = context.engines.getVersion(args.engineId, args.version);
-    const plugins = pickPlugins(engine, args.plugins);
+    pickPlugins(engine, args.plugins);
+    // The engine folds `env` and `args` plugins into its spec; `statements` wait for installPlugins.
     const spec = engine.containerSpec({ version, rootPassword: args.rootPassword, defaultDatabase: args.defaultDatabase || engine.defaultDatabase, plugins: args.plugins });
     // The image must be there before anything is created; a missing one fails with its name.
     for await (const _ of pullImage(context.docker, spec.image, signal)) void _;
     return createInstanceContainer(context.docker, {
-      spec: await applyContainerPlugins(context.docker, spec, plugins),
+      spec,
       identity: { instanceId: args.instanceId, engineId: engine.id, version: version.version },
       slug: args.slug,
       isPublic: args.isPublic,
@@ -110,20 +110,4 @@ function pickPlugins(engine: Engine, ids: readonly string[]): EnginePlugin[] {
     }
     return plugin;
   });
-}
-
-/**
- * Plugins declared as environment or server arguments change the container itself. Arguments are
- * appended to the engine's command, or to the image's default command when the engine sets none.
- */
-async function applyContainerPlugins(docker: Docker, spec: ContainerSpec, plugins: readonly EnginePlugin[]): Promise<ContainerSpec> {
-  const env: Record<string, string> = { ...spec.env };
-  const extraArgs: string[] = [];
-  for (const plugin of plugins) {
-    if (plugin.install.kind === 'env') Object.assign(env, plugin.install.env);
-    if (plugin.install.kind === 'args') extraArgs.push(...plugin.install.args);
-  }
-  if (extraArgs.length === 0) return { ...spec, env };
-  const baseCmd = spec.cmd ?? ((await docker.getImage(spec.image).inspect()).Config.Cmd ?? []);
-  return { ...spec, env, cmd: [...baseCmd, ...extraArgs] };
 }
