@@ -57,9 +57,8 @@ else
   # server-side extension modules must not be shadowed: nothing else to do, they live in lib/postgresql
 fi
 [ -f "$sample" ] || die "postgresql.conf.sample not found"
-# like the official image: listen on all addresses; sockets in /var/run/postgresql
+# like the official image: listen on all addresses
 sed -ri "s!^#?(listen_addresses)\s*=\s*\S+.*!\1 = '*'!" "$sample"
-sed -ri "s!^#?(unix_socket_directories)\s*=\s*\S+.*!\1 = '/var/run/postgresql'!" "$sample"
 grep -F "listen_addresses = '*'" "$sample" >/dev/null || die "could not set listen_addresses in $sample"
 
 install -d -o 999 -g 999 -m 03775 "$root/var/run/postgresql"

