@@ -27,6 +27,8 @@ export interface DataFixture {
   /** A second database, for isolation checks; `null` when the engine cannot create one. */
   readonly otherDatabase: string | null;
   readonly table: string;
+  /** The database named in a grant for {@link database} (Redis grants cover every DB: `*`). */
+  readonly grantDatabase: string;
   /** Creates the (empty) table, when the engine has tables to create. */
   createTable(executor: CommandExecutor, instance: InstanceAddress, database: string, table: string): Promise<void>;
   row(index: number): Row;
@@ -43,6 +45,7 @@ const sqlFixture = (quote: (name: string) => string): DataFixture => ({
   database: 'shop',
   otherDatabase: 'vault',
   table: 'items',
+  grantDatabase: 'shop',
   async createTable(executor, instance, database, table) {
     await executor.run('db.query', {
       instance,
@@ -63,6 +66,7 @@ const redisFixture: DataFixture = {
   database: '1',
   otherDatabase: null,
   table: 'item:*',
+  grantDatabase: '*',
   async createTable() {
     // Key patterns exist as soon as a key matches them.
   },
