@@ -12,6 +12,11 @@ export const MAX_QUERY_TIMEOUT_MS = 15 * 60_000;
 export const MAX_QUERY_TEXT_LENGTH = 1_000_000;
 /** How long the client waits after `KILL QUERY` before it drops the connection itself. */
 const KILL_GRACE_MS = 3_000;
+/**
+ * The client-side kill fires this long after the time limit, so the server's own limit (when the
+ * dialect has one for the statement) ends it first and the kill only catches what it does not cover.
+ */
+const CLIENT_BACKSTOP_MS = 250;
 
 /**
  * Runs one console statement on a connection of its own, so `USE`, `SET` and temporary tables stay
@@ -136,7 +141,7 @@ function streamStatement(
         connection.destroy();
         finish(null);
       }, KILL_GRACE_MS);
-    }, timeoutMs);
+    }, timeoutMs + CLIENT_BACKSTOP_MS);
 
     const query = connection.query({ sql, rowsAsArray: true });
     query.on('fields', (fields: FieldPacket[] | undefined, index?: number) => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ConflictError,
+  encodeCursor,
   EngineError,
   InvalidInputError,
   NotFoundError,
@@ -211,6 +212,29 @@ export async function serverSuite(options: ServerSuiteOptions): Promise<void> {
       expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => String(i + 1)));
       await expect(root.readRows('app_db', 'items', { cursor: 'not-a-cursor', limit: 10 })).rejects.toBeInstanceOf(InvalidInputError);
 
+      // A page deep in a large table is an index range scan, not a scan past every earlier row.
+      await sql('CREATE TABLE digits (d INT NOT NULL)');
+      await sql('INSERT INTO digits VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9)');
+      await sql('CREATE TABLE big (id INT PRIMARY KEY, pad CHAR(20) NOT NULL)');
+      await sql(`INSERT INTO big SELECT a.d + 10 * b.d + 100 * c.d + 1000 * e.d + 10000 * f.d + 1, 'padding'
+                   FROM digits a, digits b, digits c, digits e, digits f`);
+      const firstStarted = performance.now();
+      const firstPage = await root.readRows('app_db', 'big', { limit: 10 });
+      const firstMs = performance.now() - firstStarted;
+      expect(firstPage.rows.map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(firstPage.totalIsEstimate).toBe(true);
+      const deepStarted = performance.now();
+      const deepPage = await root.readRows('app_db', 'big', { cursor: encodeCursor([99_990]), limit: 10 });
+      const deepMs = performance.now() - deepStarted;
+      expect(deepPage.rows.map((r) => r.id)).toEqual([99_991, 99_992, 99_993, 99_994, 99_995, 99_996, 99_997, 99_998, 99_999, 100_000]);
+      expect(deepPage.nextCursor).toBeNull();
+      expect(deepMs).toBeLessThan(Math.max(500, firstMs * 5));
+      const plan = await sql('EXPLAIN SELECT * FROM big WHERE `id` > 99990 ORDER BY `id` LIMIT 11');
+      expect(plan.rows[0]).toMatchObject({ type: 'range', key: 'PRIMARY' });
+      expect(Number(plan.rows[0]?.rows)).toBeLessThan(1000);
+      await root.dropTable!('app_db', 'big');
+      await root.dropTable!('app_db', 'digits');
+
       // A composite primary key pages in key order too.
       await sql('CREATE TABLE pairs (a INT NOT NULL, b VARCHAR(5) NOT NULL, PRIMARY KEY (a, b))');
       await sql("INSERT INTO pairs VALUES (1,'a'),(1,'b'),(1,'c'),(2,'a'),(2,'b'),(3,'a'),(3,'z')");
@@ -235,6 +259,8 @@ export async function serverSuite(options: ServerSuiteOptions): Promise<void> {
       await sql('INSERT INTO loose VALUES (1), (1), (2)');
       const loose = await root.readRows('app_db', 'loose', { limit: 10 });
       expect(loose.keyColumns).toEqual([]);
+      expect(loose.keyNote).toMatch(/no primary key and no unique key on NOT NULL columns/);
+      expect(byCode.keyNote).toBeUndefined();
       expect(loose.nextCursor).toBeNull();
       expect(loose.rows).toHaveLength(3);
       await expect(root.updateRow!('app_db', 'loose', { key: { v: 2 }, changes: { v: 3 } })).rejects.toThrow(/no primary key/);

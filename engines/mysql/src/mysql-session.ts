@@ -190,6 +190,7 @@ export class MysqlSession implements EngineSession {
       rows: pageRows,
       keyColumns: meta.readOnlyReason ? [] : meta.keyColumns.map((c) => c.name),
       nextCursor: hasMore && last ? encodeCursor(meta.keyColumns.map((c) => last[c.name] ?? null)) : null,
+      ...(meta.readOnlyReason ? { keyNote: meta.readOnlyReason } : {}),
       ...total,
     };
   }
