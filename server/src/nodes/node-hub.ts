@@ -1,0 +1,176 @@
+import { Hub, HubError, type HubCallContext, type HubServerOptions, type MappedHub } from '@krint/signalr';
+import { NodeHubMethods, PROTOCOL_VERSION, type NodeRegistration, type RegistrationResult } from '@krint/agent';
+import type { KrintOrm } from '../db/orm.js';
+import { Node } from '../db/entities.js';
+import type { ExecutorRouter } from '../executors/router.js';
+import { HubExecutor, UploadRegistry } from './hub-executor.js';
+import { matchNodeToken, type TokenOwner } from './node-tokens.js';
+
+/** What the hub knows about a connected node, kept in the connection's items. */
+const NODE_ID_ITEM = 'krint.nodeId';
+const UNREGISTER_ITEM = 'krint.unregister';
+
+/**
+ * Records are JSON; a dump chunk of 256 KB is about 350 KB once base64-encoded and wrapped, so the
+ * node hub accepts records up to this size (the library's default of 32 KB suits chat, not dumps).
+ */
+export const NODE_HUB_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
+
+export interface NodeHubEvents {
+  /** A node connected and registered, or went away. */
+  nodeChanged(nodeId: string, online: boolean): void;
+}
+
+export interface NodeHubOptions {
+  readonly orm: KrintOrm;
+  readonly router: ExecutorRouter;
+  /** `Node__Tokens__N` values. */
+  readonly allowList: readonly string[];
+  readonly events?: Partial<NodeHubEvents>;
+  readonly log?: (message: string) => void;
+}
+
+/**
+ * The control plane's end of `/hubs/node`: authenticates node tokens (never user sessions),
+ * registers each node's hub-backed executor with the router while it is connected, and feeds
+ * uploads to nodes chunk by chunk.
+ */
+export class NodeHub {
+  readonly hub = new Hub<TokenOwner>();
+  readonly uploads = new UploadRegistry();
+  readonly #options: NodeHubOptions;
+  #mapped: MappedHub<TokenOwner> | undefined;
+
+  constructor(options: NodeHubOptions) {
+    this.#options = options;
+    this.hub
+      .method(NodeHubMethods.register, (context, registration: NodeRegistration) => this.#register(context, registration))
+      .method(NodeHubMethods.nextUploadChunk, (_context, uploadId: string) => this.uploads.next(String(uploadId)))
+      .onDisconnected((context) => this.#disconnected(context));
+  }
+
+  /** Hub server options this hub needs: the token check and a message size that fits dump chunks. */
+  serverOptions(): HubServerOptions<TokenOwner> {
+    return {
+      authenticate: ({ token }) => this.authenticate(token),
+      maximumMessageSize: NODE_HUB_MAX_MESSAGE_BYTES,
+      maxParallelInvocationsPerClient: 8,
+      statefulReconnect: true,
+      // Restores and long dumps can keep a client result open for a long time; each call sets its own.
+      clientResultTimeoutMs: 10 * 60_000,
+    };
+  }
+
+  /** Call with what `HubServer.mapHub` returned, so revocations can reach live connections. */
+  bind(mapped: MappedHub<TokenOwner>): void {
+    this.#mapped = mapped;
+  }
+
+  async authenticate(token: string | undefined): Promise<TokenOwner | null> {
+    if (!token) return null;
+    const em = this.#options.orm.em.fork();
+    const rows = await em.find(Node, {}, { fields: ['id', 'tokenHash'] });
+    return matchNodeToken(token, this.#options.allowList, rows.map((row) => ({ nodeId: row.id, tokenHash: row.tokenHash })));
+  }
+
+  /** Ends every connection of a node, e.g. when its token is revoked. */
+  disconnect(nodeId: string, reason: string): number {
+    let closed = 0;
+    for (const connection of this.#mapped?.connections() ?? []) {
+      if (connection.items.get(NODE_ID_ITEM) === nodeId) {
+        connection.close({ error: reason, allowReconnect: false });
+        closed += 1;
+      }
+    }
+    return closed;
+  }
+
+  async #register(context: HubCallContext<TokenOwner>, registration: NodeRegistration): Promise<RegistrationResult> {
+    const owner = context.user;
+    if (!owner) throw new HubError('Not authenticated.');
+    const problem = describeBadRegistration(registration);
+    if (problem) return { accepted: false, reason: problem };
+    const major = Number(String(registration.protocolVersion).split('.')[0]);
+    if (major !== PROTOCOL_VERSION.major) {
+      return {
+        accepted: false,
+        reason: `The node speaks protocol ${registration.protocolVersion}; this control plane speaks ${PROTOCOL_VERSION.major}.${PROTOCOL_VERSION.minor}. Run the same Krint version on both.`,
+      };
+    }
+    const em = this.#options.orm.em.fork();
+    // A created token names its node row; an allow-list token lets the node bring its own id.
+    const nodeId = owner.kind === 'node' ? owner.nodeId : registration.nodeId;
+    let node = await em.findOne(Node, { id: nodeId });
+    const details = {
+      machineName: registration.machineName,
+      os: registration.os,
+      arch: registration.arch,
+      dockerVersion: registration.dockerVersion,
+      krintVersion: registration.krintVersion,
+      protocolVersion: registration.protocolVersion,
+      engines: [...registration.engines],
+    };
+    if (!node) {
+      if (owner.kind === 'node') return { accepted: false, reason: 'This node was removed from the control plane.' };
+      const name = await uniqueNodeName(em, registration.name, nodeId);
+      node = em.create(Node, { id: nodeId, name, tokenHash: owner.tokenHash, details });
+    } else {
+      if (owner.kind === 'allow-list' && node.tokenHash !== owner.tokenHash) {
+        return { accepted: false, reason: `Node ${nodeId} is registered with a different token.` };
+      }
+      node.details = details;
+    }
+    node.lastSeenAt = new Date();
+    await em.flush();
+
+    // One live connection per node: a second one (a restarted node whose old socket has not timed
+    // out yet) replaces the first.
+    for (const other of this.#mapped?.connections() ?? []) {
+      if (other.connectionId !== context.connectionId && other.items.get(NODE_ID_ITEM) === nodeId) {
+        other.close({ error: 'Replaced by a newer connection of the same node.', allowReconnect: false });
+      }
+    }
+    const previous = context.items.get(UNREGISTER_ITEM);
+    if (typeof previous === 'function') previous();
+    const executor = new HubExecutor(context.clients.caller, this.uploads);
+    context.items.set(NODE_ID_ITEM, nodeId);
+    context.items.set(UNREGISTER_ITEM, this.#options.router.registerNodeExecutor(nodeId, executor));
+    this.#options.log?.(`Node "${node.name}" (${nodeId}) registered from ${registration.machineName}.`);
+    this.#options.events?.nodeChanged?.(nodeId, true);
+    return { accepted: true, nodeId };
+  }
+
+  async #disconnected(context: HubCallContext<TokenOwner>): Promise<void> {
+    const nodeId = context.items.get(NODE_ID_ITEM);
+    const unregister = context.items.get(UNREGISTER_ITEM);
+    if (typeof unregister === 'function') unregister();
+    if (typeof nodeId !== 'string') return;
+    const em = this.#options.orm.em.fork();
+    const node = await em.findOne(Node, { id: nodeId });
+    if (node) {
+      node.lastSeenAt = new Date();
+      await em.flush();
+    }
+    this.#options.log?.(`Node ${nodeId} disconnected.`);
+    this.#options.events?.nodeChanged?.(nodeId, false);
+  }
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function describeBadRegistration(registration: unknown): string | null {
+  if (typeof registration !== 'object' || registration === null) return 'The registration must be an object.';
+  const r = registration as Record<string, unknown>;
+  if (typeof r.nodeId !== 'string' || !GUID.test(r.nodeId)) return 'The registration needs the node id as a GUID.';
+  if (typeof r.name !== 'string' || r.name.trim() === '' || r.name.length > 64) return 'The registration needs a node name of 1 to 64 characters.';
+  for (const field of ['machineName', 'os', 'arch', 'dockerVersion', 'krintVersion', 'protocolVersion']) {
+    if (typeof r[field] !== 'string') return `The registration field "${field}" must be a string.`;
+  }
+  if (!Array.isArray(r.engines) || !r.engines.every((engine) => typeof engine === 'string')) return 'The registration field "engines" must be a list of engine ids.';
+  return null;
+}
+
+async function uniqueNodeName(em: ReturnType<KrintOrm['em']['fork']>, wanted: string, nodeId: string): Promise<string> {
+  const taken = await em.findOne(Node, { name: wanted });
+  return taken ? `${wanted}-${nodeId.slice(0, 8)}` : wanted;
+}
