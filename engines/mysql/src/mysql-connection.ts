@@ -81,14 +81,16 @@ export interface ClientNames {
  */
 export function connectionStrings(target: ConnectionTarget, names: ClientNames, defaultDatabase?: string): { label: string; value: string }[] {
   const database = target.database ?? defaultDatabase ?? '';
+  // An IPv6 address needs brackets in a URL; without them `URL` would keep its placeholder host.
+  const host = target.host.includes(':') && !target.host.startsWith('[') ? `[${target.host}]` : target.host;
   const uri = new URL(`${names.uriScheme}://localhost`);
-  uri.hostname = target.host;
+  uri.hostname = host;
   uri.port = String(target.port);
   uri.username = target.user;
   uri.password = target.password;
   uri.pathname = database ? `/${encodeURIComponent(database)}` : '';
   const jdbc = new URL(`http://localhost`);
-  jdbc.hostname = target.host;
+  jdbc.hostname = host;
   jdbc.port = String(target.port);
   jdbc.pathname = database ? `/${encodeURIComponent(database)}` : '/';
   jdbc.searchParams.set('user', target.user);

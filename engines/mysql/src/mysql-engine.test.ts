@@ -49,6 +49,9 @@ describe('mysql engine descriptor', () => {
     expect(strings[2]!.value).toBe('jdbc:mysql://127.0.0.1:13306/shop?user=app_user&password=p%40ss%2Fw%3Ard');
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
     expect(shellQuote('a b;c')).toBe("'a b;c'");
+    const v6 = mysqlEngine.connectionStrings({ host: '::1', port: 13306, user: 'root', password: 'Secret-pass.1' });
+    expect(v6[0]!.value).toBe('mysql://root:Secret-pass.1@[::1]:13306');
+    expect(v6[2]!.value).toBe('jdbc:mysql://[::1]:13306/?user=root&password=Secret-pass.1');
   });
 });
 

@@ -408,8 +408,8 @@ export async function serverSuite(options: ServerSuiteOptions): Promise<void> {
       await root.deleteRow!('app_db', 'items', { id: stored.id! });
 
       // Existing tables with hostile names are reachable through quoting.
-      const odd = 'ñ表 `q`; -- /*x*/';
-      await sql('CREATE TABLE `ñ表 ``q``; -- /*x*/` (id INT PRIMARY KEY, v VARCHAR(10))');
+      const odd = 'ñ表 `q`?; -- /*x*/';
+      await sql('CREATE TABLE `ñ表 ``q``?; -- /*x*/` (id INT PRIMARY KEY, v VARCHAR(10))');
       await root.insertRow!('app_db', odd, { id: 1, v: 'ok' });
       expect((await root.readRows('app_db', odd, { limit: 5 })).rows).toEqual([{ id: 1, v: 'ok' }]);
       await root.dropTable!('app_db', odd);

@@ -83,8 +83,8 @@ export class MysqlSession implements EngineSession {
       queueLimit: 100,
     });
     this.#pool.pool.on('connection', (connection) => {
-      // Queued before the statement that asked for the connection, so it runs first. An unknown
-      // variable (MySQL-only settings against MariaDB) is harmless and ignored.
+      // Queued before the statement that asked for the connection, so it runs first. Errors are
+      // ignored: the one to expect is an unknown variable (a MySQL-only setting on MariaDB).
       for (const statement of dialect.sessionSetup) connection.query(statement, () => undefined);
     });
     this.users = new MysqlUserAdmin((sql, params) => this.#rawQuery(sql, params), dialect, target.password);
@@ -180,7 +180,7 @@ export class MysqlSession implements EngineSession {
       }
       sql = `SELECT * FROM ${from}${where} ORDER BY ${order} LIMIT ${limit + 1}`;
     }
-    const rows = await this.#selectRows(this.#poolQueryable(), sql, params, `read rows of "${table}"`);
+    const rows = await this.#selectRows(this.#pool, sql, params, `read rows of "${table}"`);
     const hasMore = meta.keyColumns.length > 0 && rows.length > limit;
     const pageRows = hasMore ? rows.slice(0, limit) : rows;
     const last = pageRows[pageRows.length - 1];
@@ -277,10 +277,6 @@ export class MysqlSession implements EngineSession {
     if (this.#closed) throw new InvalidInputError('This session is closed.', 'session');
     const [result] = await this.#pool.query<T>(sql, params);
     return result;
-  }
-
-  #poolQueryable(): Queryable {
-    return this.#pool;
   }
 
   async #requireDatabase(database: string): Promise<void> {
