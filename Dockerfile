@@ -19,4 +19,4 @@ COPY --from=build /app /app
 VOLUME /var/lib/krint
 EXPOSE 5000
 HEALTHCHECK --interval=15s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.Krint__Role==='node'?(process.env.Node__HealthPort||5001):(process.env.Krint__Port||5000))+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["npx", "tsx", "server/src/main.ts"]
+CMD ["node", "bin/krint.mjs"]
