@@ -92,6 +92,23 @@ async function importEngine(packageName: string): Promise<Engine> {
   return loaded.default;
 }
 
+/**
+ * The MySQL engine refuses dumps written by MariaDB's tools on purpose (MySQL cannot read them
+ * reliably). On the MariaDB image its dump command runs MariaDB's `mysqldump`, so here the header
+ * check also accepts MariaDB's header; the dump and restore commands are the engine's own.
+ */
+function acceptMariadbDumps(engine: Engine): Engine {
+  if (!engine.backup) return engine;
+  return {
+    ...engine,
+    backup: {
+      ...engine.backup,
+      checkDumpHeader: (firstBytes) =>
+        /^(-- (MySQL|MariaDB) dump|\/\*M!999999\\- enable the sandbox mode)/.test(Buffer.from(firstBytes).toString('utf8')) ? null : 'not a mysqldump file',
+    },
+  };
+}
+
 const backtick = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 const doubleQuote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -116,7 +133,7 @@ export const ALL_TARGETS: readonly ConformanceTarget[] = [
     name: 'mysql-on-mariadb',
     image: 'mariadb:10.11',
     version: '8.4',
-    load: async () => onImage(await importEngine('@krint/engine-mysql'), '8.4', 'mariadb:10.11'),
+    load: async () => acceptMariadbDumps(onImage(await importEngine('@krint/engine-mysql'), '8.4', 'mariadb:10.11')),
     data: sqlFixture(backtick),
     isolatesDatabases: true,
   },

@@ -54,7 +54,8 @@ class Tail {
 
 function describeFailure(command: ExecCommand, exitCode: number | null, stderr: string): string {
   const program = command.argv[0] ?? 'command';
-  const status = exitCode === null ? 'did not report an exit code' : `exited with code ${exitCode}`;
+  const status =
+    exitCode === null ? 'did not report an exit code' : exitCode === 0 ? 'exited with code 0 but wrote to stderr, so its output is not trusted' : `exited with code ${exitCode}`;
   return `${program} ${status}${stderr ? `: ${stderr}` : '.'}`;
 }
 

@@ -7,7 +7,7 @@ import { execOutput, execWithInput } from '../docker/exec.js';
 import type { StreamHandlers, UploadHandlers } from './context.js';
 
 /** Bytes of an upload the engine's header check looks at. */
-const HEADER_BYTES = 64;
+const HEADER_BYTES = 4096;
 
 /** Dumps stream out of the engine's own tool in the container; restores stream into it. */
 export const backupStreams = {
