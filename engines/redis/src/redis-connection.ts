@@ -13,9 +13,6 @@ export async function openRedisClient(target: ConnectionTarget, db: number): Pro
   const client = new Redis({
     host: target.host,
     port: target.port,
-    username: target.user,
-    password: target.password,
-    db,
     lazyConnect: true,
     // ioredis' own ready check runs INFO, which restricted ACL users may not run.
     enableReadyCheck: false,
@@ -23,12 +20,15 @@ export async function openRedisClient(target: ConnectionTarget, db: number): Pro
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     connectTimeout: CONNECT_TIMEOUT_MS,
-    connectionName: 'krint',
   });
   // Without a listener ioredis prints connection errors to the console; they surface as rejections.
   client.on('error', () => undefined);
   try {
     await client.connect();
+    // AUTH and SELECT are sent here rather than through ioredis' options: its own AUTH on connect
+    // reports a wrong password as an event and a closed stream, this gives the server's reply.
+    await client.auth(target.user, target.password);
+    if (db !== 0) await client.select(db);
     return client;
   } catch (error) {
     client.disconnect();

@@ -305,9 +305,14 @@ export class RedisSession implements EngineSession {
     if (this.#closed) return Promise.reject(new EngineError('UNAVAILABLE', 'The session is closed.'));
     let pending = this.#clients.get(db);
     if (!pending) {
-      pending = openRedisClient(this.#target, db);
-      pending.catch(() => this.#clients.delete(db));
-      this.#clients.set(db, pending);
+      const opening = openRedisClient(this.#target, db);
+      pending = opening;
+      const forget = () => {
+        if (this.#clients.get(db) === opening) this.#clients.delete(db);
+      };
+      // A connection the server closed (restart, timeout) is replaced on next use, not reused.
+      opening.then((client) => client.once('end', forget), forget);
+      this.#clients.set(db, opening);
     }
     return pending;
   }

@@ -29,8 +29,18 @@ export async function waitUntilReady(engine: Engine, target: ConnectionTarget): 
   await waitFor(() => engine.readiness.probe(target), engine.readiness.ceilingMs, engine.readiness.initialDelayMs);
 }
 
-export async function restartContainer(container: StartedTestContainer): Promise<void> {
+/**
+ * Restarts the container and returns the target at its new address: Docker picks a new random host
+ * port for `-p 127.0.0.1::6379` on every start.
+ */
+export async function restartInstance(engine: Engine, container: StartedTestContainer, target: ConnectionTarget): Promise<ConnectionTarget> {
   await run('docker', ['restart', '-t', '10', container.id], { timeout: 60_000 });
+  const { stdout } = await run('docker', ['port', container.id, '6379/tcp'], { timeout: 20_000 });
+  const port = Number(/:(\d+)\s*$/m.exec(stdout.trim())?.[1]);
+  if (!Number.isInteger(port)) throw new Error(`Could not read the published port after a restart: ${stdout}`);
+  const moved = { ...target, port };
+  await waitUntilReady(engine, moved);
+  return moved;
 }
 
 export interface ExecOutcome {

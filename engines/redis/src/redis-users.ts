@@ -31,8 +31,8 @@ const ACCESS_RULES: Readonly<Record<AccessLevel, readonly string[]>> = {
 };
 /** A grant resets the user's key and channel patterns to everything, then applies the rules. */
 const GRANT_SCOPE = ['resetkeys', '~*', 'resetchannels', '&*'];
-/** What a revoked (or new) user may do: sign in, and nothing else. */
-const NO_ACCESS = ['-@all', 'resetkeys', 'resetchannels'];
+/** What a revoked (or new) user may do: sign in and check the connection, nothing else. */
+const NO_ACCESS = ['-@all', '+ping', '+echo', 'resetkeys', 'resetchannels'];
 
 /**
  * User administration through ACL SETUSER/DELUSER. When the server runs with an ACL file (as Krint
