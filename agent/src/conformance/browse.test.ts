@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Row } from '@krint/engine-sdk';
+import type { Row, RowPage } from '@krint/engine-sdk';
 import type { InstanceAddress } from '../protocol/commands.js';
 import { ConformanceAgent, failureOf, resolveTargets } from './harness.js';
 
@@ -38,7 +38,7 @@ for (const { target, engine, skipReason } of targets) {
       const seen: Row[] = [];
       let cursor: string | null = null;
       for (let page = 0; page < 10; page++) {
-        const result = await harness.executor.run('db.readRows', { ...at(), cursor, limit: 2 });
+        const result: RowPage = await harness.executor.run('db.readRows', { ...at(), cursor, limit: 2 });
         expect(result.rows.length).toBeLessThanOrEqual(2);
         seen.push(...result.rows);
         cursor = result.nextCursor;
