@@ -1,0 +1,1 @@
+export { valkeyEngine, valkeyEngine as default } from './valkey-engine.js';
