@@ -1,0 +1,196 @@
+import type { CommandExecutor } from '@krint/agent';
+import type { EngineRegistry } from '@krint/engine-sdk';
+import { useServer } from 'graphql-ws/use/ws';
+import { GraphQLError } from 'graphql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
+import type { KrintConfig } from './config.js';
+import { Instance, Node, Setting } from './db/entities.js';
+import { openDatabase, type KrintOrm } from './db/orm.js';
+import { DOMAIN_ERRORS } from './errors.js';
+import { ExecutorRouter } from './executors/router.js';
+import { createContext, type KrintContext } from './graphql/context.js';
+import { createKrintPubSub } from './graphql/pubsub.js';
+import { schema } from './graphql/schema.js';
+import { handleBackupRoutes } from './http/backup-routes.js';
+import { serveStatic } from './http/static.js';
+import { ActivityLog } from './services/activity.js';
+import { createServices, type Services } from './services/index.js';
+import { ProgressTracker } from './services/progress.js';
+import { resolveVault, type Vault } from './vault/index.js';
+
+export interface KrintOptions {
+  readonly config: KrintConfig;
+  /** The executor for the control plane's own Docker host (the in-process agent); null without Docker. */
+  readonly localExecutor: CommandExecutor | null;
+  readonly engines: EngineRegistry;
+  readonly log?: (message: string) => void;
+  /** Folder of the built web client; `web/dist` of the repository by default. */
+  readonly webRoot?: string;
+}
+
+/** A running control plane: its services, the executor router (for the node hub) and the HTTP server. */
+export interface Krint {
+  readonly services: Services;
+  readonly executors: ExecutorRouter;
+  readonly yoga: YogaServerInstance<Record<string, unknown>, KrintContext>;
+  readonly server: Server;
+  /** Listens on `port` (the configured one by default; 0 picks a free one) and returns it. */
+  listen(port?: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+const VAULT_CHECK_KEY = 'vault.check';
+/** The actor recorded until authentication exists. */
+const LOCAL_ACTOR = 'local';
+
+/**
+ * Builds the control plane: vault, state database (migrated), services, scheduler, GraphQL over
+ * HTTP, SSE and WebSocket, the backup routes, `/health` and the web client. Start-up order is
+ * the reading order of this function.
+ */
+export async function createKrint(options: KrintOptions): Promise<Krint> {
+  const log = options.log ?? ((message: string) => console.log(message));
+  const { config } = options;
+
+  const { vault } = resolveVault(config.vault, log);
+  const orm = await openDatabase(config.database);
+  try {
+    await checkVaultKey(orm, vault);
+  } catch (error) {
+    await orm.close(true);
+    throw error;
+  }
+  await recoverInterruptedOperations(orm);
+
+  const nodeNames = new Map((await orm.em.fork().find(Node, {})).map((node) => [node.id, node.name]));
+  const executors = new ExecutorRouter(options.localExecutor, (id) => nodeNames.get(id) ?? null);
+  const pubsub = createKrintPubSub();
+  const activity = new ActivityLog(orm, (entry) => pubsub.publish('activity.recorded', entry));
+  const services = createServices({ config, orm, vault, engines: options.engines, executors, activity, pubsub, progress: new ProgressTracker() });
+  await services.backups.recoverInterrupted();
+  await services.schedules.start();
+
+  const yoga = createYoga<Record<string, unknown>, KrintContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: { subscriptionsProtocol: 'WS', title: 'Krint GraphQL' },
+    landingPage: false,
+    context: () => createContext(services, LOCAL_ACTOR),
+    maskedErrors: { maskError: (error, message) => exposeDomainError(error) ?? new GraphQLError(message) },
+    logging: false,
+  });
+
+  const webRoot = options.webRoot ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+  const server = createServer((request, response) => {
+    void route(request, response).catch((error) => {
+      console.error('Request failed:', error);
+      if (!response.headersSent) response.writeHead(500).end();
+      else response.destroy();
+    });
+  });
+
+  async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (pathname === '/graphql' || pathname.startsWith('/graphql/')) return void (await yoga.handle(request, response));
+    if (pathname === '/health') return health(response);
+    if (await handleBackupRoutes(request, response, services, LOCAL_ACTOR)) return;
+    if (request.method === 'GET' || request.method === 'HEAD') return serveStatic(webRoot, request, response);
+    response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+  }
+
+  function health(response: ServerResponse): void {
+    const body = { status: 'ok', docker: executors.isConnected(null), nodes: executors.connectedNodes().length };
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  }
+
+  // graphql-ws on the same path; yoga's own transport serves SSE subscriptions.
+  const webSockets = new WebSocketServer({ server, path: '/graphql' });
+  const wsCleanup = useServer(
+    {
+      execute: (args) => (args.rootValue as Enveloped).execute(args),
+      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
+      onSubscribe: async (context, _id, payload) => {
+        const enveloped = yoga.getEnveloped({ ...context, req: context.extra.request, socket: context.extra.socket, params: payload });
+        const document = enveloped.parse(payload.query);
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema: enveloped.schema,
+          operationName: payload.operationName ?? null,
+          document,
+          variableValues: payload.variables ?? null,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+      },
+    },
+    webSockets,
+  );
+
+  return {
+    services,
+    executors,
+    yoga,
+    server,
+    listen(port = config.port) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      });
+    },
+    async close() {
+      services.schedules.stop();
+      services.shells.closeAll();
+      await wsCleanup.dispose();
+      webSockets.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+      await orm.close(true);
+    },
+  };
+}
+
+type Enveloped = ReturnType<YogaServerInstance<Record<string, unknown>, KrintContext>['getEnveloped']>;
+
+/** A typed error that escaped a field without an error union (subscriptions) keeps its message. */
+function exposeDomainError(error: unknown): GraphQLError | null {
+  const candidate = error instanceof GraphQLError ? error.originalError : error;
+  if (!(candidate instanceof Error) || !DOMAIN_ERRORS.some((type) => candidate instanceof type)) return error instanceof GraphQLError && !error.originalError ? error : null;
+  const original: Error = candidate;
+  const base = error instanceof GraphQLError ? error : null;
+  return new GraphQLError(original.message, {
+    ...(base?.nodes ? { nodes: base.nodes } : {}),
+    ...(base?.path ? { path: base.path } : {}),
+    extensions: { code: original.name },
+  });
+}
+
+/** The first start stores a check value; later starts prove the key is the same one. */
+async function checkVaultKey(orm: KrintOrm, vault: Vault): Promise<void> {
+  const em = orm.em.fork();
+  const check = await em.findOne(Setting, { key: VAULT_CHECK_KEY });
+  if (check) {
+    vault.verifyCheckValue(check.value);
+    return;
+  }
+  em.create(Setting, { key: VAULT_CHECK_KEY, value: vault.createCheckValue() });
+  await em.flush();
+}
+
+/** Operations cut short by a stop are marked so a person can see and clean them up. */
+async function recoverInterruptedOperations(orm: KrintOrm): Promise<void> {
+  const em = orm.em.fork();
+  for (const instance of await em.find(Instance, { status: { $in: ['provisioning', 'upgrading', 'deleting'] } })) {
+    instance.statusDetail = `The control plane stopped while this instance was ${instance.status}; check it, then delete it or start it again.`;
+    instance.status = 'failed';
+  }
+  await em.flush();
+}

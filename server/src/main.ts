@@ -1,0 +1,39 @@
+import { createAgent } from '@krint/agent';
+import { createKrint } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { VaultError } from './vault/index.js';
+
+/**
+ * `npm start`: the control plane on its embedded defaults (SQLite in ./.data, the local Docker
+ * socket, port 5000). Configuration: `Section__Key` environment variables and `krint.yaml`.
+ */
+async function main(): Promise<void> {
+  // `npm start` runs in the server folder; INIT_CWD is where the user typed it.
+  const config = loadConfig({ cwd: process.env.INIT_CWD ?? process.cwd() });
+  const agent = await createAgent();
+  const krint = await createKrint({ config, localExecutor: agent.executor, engines: agent.context.engines });
+  const port = await krint.listen();
+  const where = config.publicUrl ?? `http://localhost:${port}`;
+  console.log(`Krint control plane listening on port ${port}: web client ${where}/ , GraphQL and GraphiQL ${where}/graphql`);
+  console.log(`State: ${config.database.kind === 'sqlite' ? `SQLite ${config.database.file}` : 'PostgreSQL'}; backups in ${config.backups.directory}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: shutting down`);
+    const timer = setTimeout(() => process.exit(1), 15_000);
+    timer.unref();
+    await krint.close();
+    await agent.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof VaultError) console.error(error.message);
+  else console.error('Krint could not start:', error);
+  process.exit(1);
+});

@@ -1,0 +1,95 @@
+import type { CommandExecutor, InstanceAddress, InventoryEntry } from '@krint/agent';
+import type { Engine } from '@krint/engine-sdk';
+import { Instance } from '../db/entities.js';
+import { describeError, UnavailableError } from '../errors.js';
+import type { BackupService } from '../backups/service.js';
+import { backupSupport } from '../backups/service.js';
+import type { ServiceDeps } from '../services/context.js';
+import type { ProgressReporter } from '../services/progress.js';
+import { compareInventories } from './verify.js';
+
+/** Points where a test can force the pipeline to fail, to prove the rollback. */
+export type ReplacePhase = 'create' | 'ready' | 'restore' | 'verify';
+
+export interface ReplaceRequest {
+  readonly instance: Instance;
+  readonly engine: Engine;
+  readonly executor: CommandExecutor;
+  readonly address: InstanceAddress;
+  /** The version the new container runs (the same one for a visibility change). */
+  readonly version: string;
+  readonly isPublic: boolean;
+  readonly progress: ProgressReporter;
+  readonly actor: string;
+  /** Throws at the named phase when set (tests only). */
+  readonly failAt?: ReplacePhase | null;
+}
+
+export interface ReplacedContainer {
+  readonly containerId: string;
+  readonly containerName: string;
+  readonly volumeName: string | null;
+  readonly hostPort: number;
+}
+
+/**
+ * Moves an instance's data into a new container on the same host port: pre-upgrade backup,
+ * inventory, stop the old container (its volume is kept), create the new one, wait for it,
+ * restore, compare the inventory, and hand back the new container. On any failure the new
+ * container and its volume are removed and the old container is started again, untouched.
+ * The caller swaps the row and decides what happens to the old container.
+ */
+export async function replaceContainer(deps: ServiceDeps, backups: BackupService, request: ReplaceRequest): Promise<ReplacedContainer> {
+  const { instance, engine, executor, address, progress } = request;
+  const support = backupSupport(engine);
+  const fail = (phase: ReplacePhase) => {
+    if (request.failAt === phase) throw new UnavailableError(`Forced failure at the "${phase}" step.`);
+  };
+
+  progress.step('backup', 'Taking a pre-upgrade backup');
+  const backup = await backups.dump({ instance, engine, executor, address }, support.fileExtension, 'pre-upgrade', null);
+  progress.step('inventory', 'Counting rows in every table');
+  const before: InventoryEntry[] = await executor.run('db.inventory', { instance: address });
+
+  progress.step('stop', `Stopping the current container (its data is kept)`);
+  await executor.run('instance.stop', { containerId: address.containerId });
+  let created: ReplacedContainer | null = null;
+  try {
+    progress.step('create', `Creating a ${engine.displayName} ${request.version} container on port ${address.hostPort}`);
+    fail('create');
+    created = await executor.run('instance.create', {
+      engineId: engine.id,
+      version: request.version,
+      instanceId: instance.id,
+      slug: instance.slug,
+      rootPassword: address.rootPassword,
+      defaultDatabase: instance.defaultDatabase,
+      plugins: instance.plugins,
+      isPublic: request.isPublic,
+      storage: instance.storage,
+      ...(instance.hostPath ? { hostPath: `${instance.hostPath}-${Date.now().toString(36)}` } : {}),
+      hostPort: address.hostPort,
+      labels: { 'krint.replaces': address.containerId },
+    });
+    const newAddress: InstanceAddress = { ...address, version: request.version, containerId: created.containerId, hostPort: created.hostPort };
+    progress.step('ready', 'Waiting for the new container to accept connections');
+    await executor.run('instance.waitReady', { instance: newAddress });
+    fail('ready');
+    if (instance.plugins.length > 0) await executor.run('instance.installPlugins', { instance: newAddress, plugins: instance.plugins });
+    progress.step('restore', `Restoring ${backup.file} (${backup.sizeBytes} bytes)`);
+    await executor.upload('backup.restore', { instance: newAddress }, backups.files.chunks(backup.file));
+    fail('restore');
+    progress.step('verify', 'Comparing row counts of every table');
+    const after = await executor.run('db.inventory', { instance: newAddress });
+    fail('verify');
+    const problems = compareInventories(before, after);
+    if (problems.length > 0) throw new UnavailableError(`Verification failed: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` and ${problems.length - 5} more` : ''}.`);
+    return created;
+  } catch (error) {
+    progress.step('rollback', `Rolling back: ${describeError(error)}`);
+    if (created) await executor.run('instance.remove', { containerId: created.containerId, removeVolume: true }).catch(() => undefined);
+    await executor.run('instance.start', { containerId: address.containerId });
+    await executor.run('instance.waitReady', { instance: address });
+    throw error;
+  }
+}

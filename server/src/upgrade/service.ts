@@ -1,0 +1,124 @@
+import { InvalidInputError, NotSupportedError } from '@krint/engine-sdk';
+import type { BackupService } from '../backups/service.js';
+import { Instance } from '../db/entities.js';
+import { ConflictError, describeError } from '../errors.js';
+import { audited, handleFor, publishInstanceEvent, type Actor, type ServiceDeps } from '../services/context.js';
+import type { OperationKind } from '../services/progress.js';
+import { replaceContainer, type ReplacePhase } from './replace.js';
+
+/**
+ * Upgrade in place, rollback to the previous version, and visibility changes (which recreate the
+ * container with the new port binding through the same verified pipeline).
+ */
+export class UpgradeService {
+  /** Set by tests to prove the rollback; never reachable from the API. */
+  failNextAt: ReplacePhase | null = null;
+
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly backups: BackupService,
+  ) {}
+
+  /** Checks the request and starts the upgrade in the background; progress via `upgradeProgress`. */
+  async upgrade(instanceId: string, targetVersion: string, actor: Actor): Promise<Instance> {
+    const handle = await handleFor(this.deps, instanceId);
+    const { engine, instance } = handle;
+    const { version } = this.deps.engines.getVersion(engine.id, targetVersion);
+    if (!engine.upgrade) throw new NotSupportedError(engine.id, 'upgrades');
+    if (version.version === instance.version) throw new InvalidInputError(`Instance "${instance.name}" already runs ${engine.displayName} ${instance.version}.`, 'version');
+    const reason = engine.upgrade.check(instance.version, version.version);
+    if (reason) throw new InvalidInputError(reason, 'version');
+    return this.#run(instanceId, 'upgrade', actor, `${instance.version} → ${version.version}`, version.version, instance.isPublic);
+  }
+
+  /** Recreates the container bound to 0.0.0.0 (public) or 127.0.0.1 (private), same port and data. */
+  async setVisibility(instanceId: string, isPublic: boolean, actor: Actor): Promise<Instance> {
+    const handle = await handleFor(this.deps, instanceId);
+    if (handle.instance.nodeId !== null && isPublic) throw new InvalidInputError('Instances on nodes are always bound to 127.0.0.1 of their node.', 'isPublic');
+    if (handle.instance.isPublic === isPublic) return handle.instance;
+    return this.#run(instanceId, 'visibility', actor, isPublic ? 'public' : 'private', handle.instance.version, isPublic);
+  }
+
+  async #run(instanceId: string, kind: Extract<OperationKind, 'upgrade' | 'visibility'>, actor: Actor, detail: string, version: string, isPublic: boolean): Promise<Instance> {
+    const em = this.deps.orm.em.fork();
+    const instance = await em.findOneOrFail(Instance, { id: instanceId });
+    if (instance.status !== 'ready') throw new ConflictError(`Instance "${instance.name}" is ${instance.status}; try again when it is ready.`);
+    instance.status = 'upgrading';
+    await em.flush();
+    const handle = await handleFor(this.deps, instanceId);
+    const progress = this.deps.progress.begin(instanceId, kind);
+    const failAt = this.failNextAt;
+    this.failNextAt = null;
+    publishInstanceEvent(this.deps, instanceId, 'status', kind === 'upgrade' ? `Upgrading ${detail}` : `Changing visibility to ${detail}`);
+    void audited(this.deps, { actor, action: kind === 'upgrade' ? 'instance.upgrade' : 'instance.visibility', targetType: 'instance', targetId: instanceId, targetName: instance.name, detail }, async () => {
+      try {
+        const created = await replaceContainer(this.deps, this.backups, { ...handle, version, isPublic, progress, actor, failAt });
+        const oldVersion = instance.version;
+        const old = { containerId: instance.containerId, containerName: instance.containerName, volumeName: instance.volumeName };
+        if (kind === 'upgrade') {
+          // The old container and volume stay (stopped) so `rollbackUpgrade` can return to them.
+          if (instance.previousContainerId) await handle.executor.run('instance.remove', { containerId: instance.previousContainerId, removeVolume: true }).catch(() => undefined);
+          Object.assign(instance, { previousVersion: oldVersion, previousContainerId: old.containerId, previousContainerName: old.containerName, previousVolumeName: old.volumeName, version });
+        } else {
+          await handle.executor.run('instance.remove', { containerId: old.containerId!, removeVolume: true }).catch(() => undefined);
+          instance.isPublic = isPublic;
+        }
+        Object.assign(instance, { containerId: created.containerId, containerName: created.containerName, volumeName: created.volumeName, hostPort: created.hostPort, status: 'ready' });
+        await em.flush();
+        progress.succeed(kind === 'upgrade' ? `Upgraded to ${version}; the previous container is kept for rollback` : `Now ${isPublic ? 'public' : 'private'}`);
+        publishInstanceEvent(this.deps, instanceId, kind === 'upgrade' ? 'upgraded' : 'visibility', detail);
+      } catch (error) {
+        instance.status = 'ready';
+        await em.flush();
+        progress.fail(`${kind === 'upgrade' ? 'Upgrade' : 'Visibility change'} failed; the instance was rolled back and its data is untouched: ${describeError(error)}`);
+        publishInstanceEvent(this.deps, instanceId, 'status', 'ready');
+        throw error;
+      }
+    }).catch(() => undefined);
+    return instance;
+  }
+
+  /**
+   * Returns to the container kept by the last upgrade. Data written since the upgrade is not
+   * carried back; the upgraded container and its volume are removed.
+   */
+  async rollback(instanceId: string, actor: Actor): Promise<Instance> {
+    const handle = await handleFor(this.deps, instanceId);
+    const { instance, executor } = handle;
+    if (!instance.previousContainerId || !instance.previousVersion) throw new ConflictError(`Instance "${instance.name}" has no previous version to roll back to.`);
+    if (instance.status !== 'ready') throw new ConflictError(`Instance "${instance.name}" is ${instance.status}; try again when it is ready.`);
+    const progress = this.deps.progress.begin(instanceId, 'rollback');
+    return audited(this.deps, { actor, action: 'instance.rollback', targetType: 'instance', targetId: instanceId, targetName: instance.name, detail: `${instance.version} → ${instance.previousVersion}` }, async () => {
+      const previousAddress = { ...handle.address, containerId: instance.previousContainerId!, version: instance.previousVersion! };
+      progress.step('stop', 'Stopping the upgraded container');
+      await executor.run('instance.stop', { containerId: handle.address.containerId });
+      try {
+        progress.step('start', 'Starting the previous container');
+        await executor.run('instance.start', { containerId: previousAddress.containerId });
+        await executor.run('instance.waitReady', { instance: previousAddress });
+      } catch (error) {
+        await executor.run('instance.stop', { containerId: previousAddress.containerId }).catch(() => undefined);
+        await executor.run('instance.start', { containerId: handle.address.containerId });
+        progress.fail(`Rollback failed; the upgraded container is running again: ${describeError(error)}`);
+        throw error;
+      }
+      await executor.run('instance.remove', { containerId: handle.address.containerId, removeVolume: true }).catch(() => undefined);
+      const em = this.deps.orm.em.fork();
+      const row = await em.findOneOrFail(Instance, { id: instanceId });
+      Object.assign(row, {
+        version: row.previousVersion,
+        containerId: row.previousContainerId,
+        containerName: row.previousContainerName,
+        volumeName: row.previousVolumeName,
+        previousVersion: null,
+        previousContainerId: null,
+        previousContainerName: null,
+        previousVolumeName: null,
+      });
+      await em.flush();
+      progress.succeed(`Back on ${row.version}`);
+      publishInstanceEvent(this.deps, instanceId, 'upgraded', `Rolled back to ${row.version}`);
+      return row;
+    });
+  }
+}
