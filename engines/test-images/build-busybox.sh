@@ -41,4 +41,5 @@ import_rootfs "$root" "$NAME" \
   -c 'ENV PATH=/bin' \
   -c 'WORKDIR /' \
   -c 'CMD ["sh"]'
+drop_replaced_image
 log "busybox image done in $(( $(now) - start ))s"

@@ -36,4 +36,5 @@ import_rootfs "$root" "$NAME" \
   -c 'EXPOSE 3306' \
   -c 'ENTRYPOINT ["docker-entrypoint.sh"]' \
   -c 'CMD ["mariadbd"]'
+drop_replaced_image
 log "mariadb ($version) done in $(( $(now) - start ))s"

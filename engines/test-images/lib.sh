@@ -58,6 +58,7 @@ debian_mirror() {
 # usage: import_rootfs DIR NAME [docker import -c args...]
 import_rootfs() {
   local dir=$1 name=$2; shift 2
+  _replaced_image=$(docker image inspect -f '{{.Id}}' "$name" 2>/dev/null || true)
   log "importing $dir as $name"
   tar --numeric-owner -C "$dir" -c . | docker import "$@" - "$name" >/dev/null
   log "built $name ($(docker image inspect -f '{{.Size}}' "$name" | awk '{ printf "%.0f MB", $1/1e6 }'))"
@@ -71,6 +72,14 @@ set_stop_signal() {
   DOCKER_BUILDKIT=0 docker build -q -t "$name" "$ctx" >/dev/null 2>"$ctx/err" \
     || { cat "$ctx/err" >&2; rm -rf "$ctx"; die "could not set STOPSIGNAL on $name"; }
   rm -rf "$ctx"
+}
+
+# Remove the image that the last import_rootfs replaced, unless something still uses it.
+drop_replaced_image() {
+  if [ -n "${_replaced_image:-}" ]; then
+    docker image rm "$_replaced_image" >/dev/null 2>&1 || true
+    _replaced_image=""
+  fi
 }
 
 # seconds since the epoch, for timings
@@ -100,11 +109,18 @@ chroot_install() {
     _mounted+=("$root/var/cache/apt/archives")
   fi
   log "apt-get install $*"
-  if ! chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 \
-      apt-get install -y -q -o Dpkg::Use-Pty=0 "$@" >"$root.apt.log" 2>&1; then
-    tail -n 40 "$root.apt.log" >&2
-    die "apt-get install failed: $*"
-  fi
+  local attempt
+  for attempt in 1 2; do
+    if chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 \
+        apt-get install -y -q -o Dpkg::Use-Pty=0 "$@" >"$root.apt.log" 2>&1; then
+      return 0
+    fi
+    # the cached base's package lists may be stale (packages superseded on the mirror)
+    [ $attempt = 1 ] && log "apt-get install failed; refreshing package lists and retrying" \
+      && chroot "$root" apt-get update -qq >>"$root.apt.log" 2>&1
+  done
+  tail -n 40 "$root.apt.log" >&2
+  die "apt-get install failed: $*"
 }
 
 unmount_rootfs() {
