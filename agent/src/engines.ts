@@ -2,9 +2,11 @@ import { EngineRegistry } from '@krint/engine-sdk';
 import type { Engine } from '@krint/engine-sdk';
 import mariadb from '@krint/engine-mariadb';
 import mysql from '@krint/engine-mysql';
+import postgres from '@krint/engine-postgres';
+import redis from '@krint/engine-redis';
 
-/** The engines every Krint agent and control plane ships with. */
-export const BUILT_IN_ENGINES: readonly Engine[] = [mysql, mariadb];
+/** The engines every Krint agent and control plane ships with, in the order the wizard lists them. */
+export const BUILT_IN_ENGINES: readonly Engine[] = [postgres, mysql, mariadb, redis];
 
 /** The configuration key naming third-party engine packages, comma-separated. */
 export const ENGINE_PLUGINS_ENV = 'Krint__EnginePlugins';

@@ -59,8 +59,8 @@ export const databaseCommands = {
       for (const database of await session.listDatabases()) {
         if (database.isSystem) continue;
         for (const table of await session.listTables(database.name)) {
-          const qualified = table.schema && table.schema !== 'public' ? `${table.schema}.${table.name}` : table.name;
-          entries.push({ database: database.name, table: qualified, rows: await session.countRows(database.name, qualified) });
+          // `name` is what clients pass back (schema-qualified where the engine needs it).
+          entries.push({ database: database.name, table: table.name, rows: await session.countRows(database.name, table.name) });
         }
       }
       return entries.sort((a, b) => a.database.localeCompare(b.database) || a.table.localeCompare(b.table));
