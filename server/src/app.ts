@@ -1,7 +1,7 @@
 import type { CommandExecutor } from '@krint/agent';
 import type { EngineRegistry } from '@krint/engine-sdk';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql/index.js';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,4 +1,6 @@
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+// The explicit file: vitest would otherwise load graphql's ESM build next to the CommonJS one the
+// libraries use, and a schema cannot mix types from both.
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql/index.js';
 import { builder } from './builder.js';
 import './modules/scalars.js';
 import './modules/errors.js';
@@ -10,6 +12,7 @@ import './modules/operations.js';
 import './modules/console.js';
 import './modules/dashboard.js';
 import './modules/activity.js';
+import './modules/nodes.js';
 
 /** The whole API; modules register their types and fields on import. */
 export const schema: GraphQLSchema = builder.toSchema();
