@@ -23,6 +23,8 @@ import { ReceiveSequence, ReplayBuffer } from './stateful-reconnect.js';
 
 /** How soon after receiving trackable messages the server acknowledges them. */
 const ACK_DELAY_MS = 100;
+/** How long a peer gets to answer our WebSocket close frame before the socket is cut. */
+const CLOSE_GRACE_MS = 1_000;
 /** Upper bound of the keep-alive/timeout check period. */
 const MAX_TICK_MS = 1_000;
 
@@ -333,7 +335,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     const socket = this.#socket;
     if (socket) {
       this.#flush();
-      socket.send(handshakeErrorRecord(error), () => socket.close(1000));
+      socket.send(handshakeErrorRecord(error), () => closeGracefully(socket));
     }
     this.#finish(new Error(error), false);
   }
@@ -353,7 +355,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     }
     this.#finish(cause, false);
     // After the Close record: ws sends its close frame behind queued data.
-    socket?.close(1000);
+    if (socket) closeGracefully(socket);
   }
 
   /** The one way out. Runs `onDisconnected` once, for connections the hub saw. */
@@ -368,7 +370,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     this.#socketGeneration++;
     if (closeSocket && socket && socket.readyState === socket.OPEN) {
       this.#flushTo(socket);
-      socket.close(1000);
+      closeGracefully(socket);
     }
     this.#abort.abort();
     this.clientResults.failAll(new ConnectionLostError(this.connectionId));
@@ -535,6 +537,14 @@ class CallContext<TUser> implements HubCallContext<TUser> {
       },
     };
   }
+}
+
+/** Closes with 1000, and cuts the socket if the peer never completes the close handshake. */
+function closeGracefully(socket: WebSocket): void {
+  socket.close(1000);
+  const timer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 function timeoutElapsed(now: number, since: number, timeoutMs: number): boolean {

@@ -162,6 +162,7 @@ export class HubServer<TUser = unknown> {
     ]);
     clearTimeout(timer);
     for (const detach of this.#detachers.splice(0)) detach();
+    for (const socket of this.#sockets.clients) socket.terminate();
     this.#sockets.close();
   }
 
