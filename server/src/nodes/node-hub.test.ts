@@ -46,7 +46,7 @@ describe('node hub', () => {
     orm = await openDatabase({ kind: 'sqlite', file: path.join(dataDir, 'krint.db') });
     router = new ExecutorRouter(null);
     nodeHub = new NodeHub({ orm, router, allowList: [ALLOWED_TOKEN] });
-    hubs = new HubServer(nodeHub.serverOptions()) as HubServer<never>;
+    hubs = new HubServer(nodeHub.serverOptions()) as unknown as HubServer<never>;
     nodeHub.bind(hubs.mapHub('/hubs/node', nodeHub.hub as never) as never);
     http = createServer((_request, response) => response.writeHead(404).end());
     hubs.attach(http);

@@ -7,6 +7,9 @@ import type { ServiceDeps } from './context.js';
 import { DashboardService } from './dashboard.js';
 import { DataService } from './data.js';
 import { InstanceService } from './instances.js';
+import { NodeHub } from '../nodes/node-hub.js';
+import { NodeService } from '../nodes/node-service.js';
+import { readNodeTokenAllowList } from '../nodes/node-tokens.js';
 
 /** Every service of the control plane, built once from the shared dependencies. */
 export interface Services {
@@ -18,12 +21,16 @@ export interface Services {
   readonly upgrades: UpgradeService;
   readonly shells: ShellService;
   readonly dashboard: DashboardService;
+  /** The control plane's end of `/hubs/node`; app.ts mounts it on the hub server. */
+  readonly nodeHub: NodeHub;
+  readonly nodes: NodeService;
 }
 
 export function createServices(deps: ServiceDeps): Services {
   const files = new BackupFiles(deps.config.backups.directory);
   const backups = new BackupService(deps, files);
   const instances = new InstanceService(deps, files);
+  const nodeHub = new NodeHub({ orm: deps.orm, router: deps.executors, allowList: readNodeTokenAllowList() });
   return {
     deps,
     instances,
@@ -33,6 +40,8 @@ export function createServices(deps: ServiceDeps): Services {
     upgrades: new UpgradeService(deps, backups),
     shells: new ShellService(deps),
     dashboard: new DashboardService(deps, instances),
+    nodeHub,
+    nodes: new NodeService(deps, nodeHub),
   };
 }
 
