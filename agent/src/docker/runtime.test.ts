@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireImage } from '@krint/engine-sdk/testing';
@@ -165,6 +168,50 @@ describe.skipIf(!hasImage)('Docker runtime (busybox)', () => {
     expect((await startContainer(docker, containerId)).state).toBe('running');
     expect((await startContainer(docker, containerId)).state).toBe('running');
     expect((await execCapture(docker, containerId, { argv: ['sh', '-c', 'wc -c < /data/in.bin'] })).trim()).toBe('4000000');
+  });
+
+  it('reads the log of a container with a TTY as one stream', async () => {
+    const container = await docker.createContainer({
+      Image: IMAGE,
+      name: `krint-rtest-tty-${Date.now()}`,
+      Tty: true,
+      Cmd: ['sh', '-c', 'echo tty-line-1; echo tty-line-2 >&2; sleep 30'],
+      Labels: { 'krint.instance': identity.instanceId },
+    });
+    await container.start();
+    try {
+      const lines: LogLine[] = [];
+      for (let attempt = 0; attempt < 50 && lines.length < 2; attempt++) {
+        lines.length = 0;
+        for await (const line of followLogs(docker, container.id, { tail: 10, follow: false })) lines.push(line);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(lines.map((line) => [line.stream, line.text])).toEqual([
+        ['stdout', 'tty-line-1'],
+        ['stdout', 'tty-line-2'],
+      ]);
+    } finally {
+      await container.remove({ force: true });
+    }
+  });
+
+  it('binds 0.0.0.0 for public instances and mounts a host folder for host storage', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'krint-rtest-host-'));
+    const created = await createInstanceContainer(docker, { spec, identity, slug: `${SLUG}-host`, isPublic: true, storage: 'host', hostPath: folder, portRange: RANGE });
+    try {
+      expect(created.volumeName).toBeNull();
+      const details = await docker.getContainer(created.containerId).inspect();
+      expect(details.HostConfig.PortBindings?.['7000/tcp']).toEqual([{ HostIp: '0.0.0.0', HostPort: String(created.hostPort) }]);
+      expect(created.hostPort).not.toBe(hostPort);
+      await execCapture(docker, created.containerId, { argv: ['sh', '-c', 'echo kept > /data/marker'] });
+      expect((await readFile(join(folder, 'marker'), 'utf8')).trim()).toBe('kept');
+      await expect(createInstanceContainer(docker, { spec, identity, slug: SLUG, isPublic: false, storage: 'host', hostPath: 'relative/dir', portRange: RANGE })).rejects.toMatchObject({ field: 'hostPath' });
+    } finally {
+      expect(await removeContainer(docker, created.containerId, true)).toBe(true);
+      // The host folder belongs to the user: removing the instance leaves it.
+      expect((await readFile(join(folder, 'marker'), 'utf8')).trim()).toBe('kept');
+      await rm(folder, { recursive: true, force: true }).catch(() => undefined);
+    }
   });
 
   it('reports a present image at once and names a missing one', async () => {
