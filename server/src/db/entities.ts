@@ -254,11 +254,18 @@ export const ActivityEntrySchema = new EntitySchema<ActivityEntry>({
   },
 });
 
+export type AuthRole = 'admin' | 'viewer';
+
+/** An API token for automation; only the SHA-256 of the token is stored (it is shown once). */
 export class ApiToken {
-  [OptionalProps]?: 'id' | 'expiresAt' | 'lastUsedAt' | 'createdAt';
+  [OptionalProps]?: 'id' | 'role' | 'createdBy' | 'expiresAt' | 'lastUsedAt' | 'createdAt';
   id: string = randomUUID();
   name!: string;
   hash!: string;
+  /** The role the token acts with; never more than its creator had. */
+  role: AuthRole = 'viewer';
+  /** Name of the person who created it (recorded as the actor with a `token:` prefix). */
+  createdBy: string | null = null;
   expiresAt: Date | null = null;
   lastUsedAt: Date | null = null;
   createdAt: Date = new Date();
@@ -271,9 +278,71 @@ export const ApiTokenSchema = new EntitySchema<ApiToken>({
     id: { type: 'string', length: 36, primary: true },
     name: { type: 'string', length: 128 },
     hash: { type: 'string', length: 255, unique: true },
+    role: { type: 'string', length: 16 },
+    createdBy: { type: 'string', length: 128, nullable: true },
     expiresAt: { type: 'datetime', nullable: true },
     lastUsedAt: { type: 'datetime', nullable: true },
     createdAt: { type: 'datetime' },
+  },
+});
+
+/** A built-in (password) user. OIDC users have no row: their sessions carry name and role. */
+export class User {
+  [OptionalProps]?: 'id' | 'role' | 'createdAt' | 'passwordChangedAt';
+  id: string = randomUUID();
+  name!: string;
+  /** `scrypt$N$r$p$salt$hash` (see `auth/passwords.ts`); never the password. */
+  passwordHash!: string;
+  role: AuthRole = 'viewer';
+  createdAt: Date = new Date();
+  passwordChangedAt: Date = new Date();
+}
+
+export const UserSchema = new EntitySchema<User>({
+  class: User,
+  tableName: 'users',
+  properties: {
+    id: { type: 'string', length: 36, primary: true },
+    name: { type: 'string', length: 64, unique: true },
+    passwordHash: { type: 'string', length: 255 },
+    role: { type: 'string', length: 16 },
+    createdAt: { type: 'datetime' },
+    passwordChangedAt: { type: 'datetime' },
+  },
+});
+
+/** A signed-in browser. The cookie holds the session id; only its SHA-256 is stored. */
+export class Session {
+  [OptionalProps]?: 'id' | 'userId' | 'createdAt' | 'lastSeenAt';
+  id: string = randomUUID();
+  idHash!: string;
+  /** The built-in user; null for an OIDC session. */
+  userId: string | null = null;
+  name!: string;
+  role!: AuthRole;
+  /** `password` or `oidc`. */
+  source!: string;
+  /** The token the browser must echo in `x-krint-csrf` on every state-changing request. */
+  csrfToken!: string;
+  expiresAt!: Date;
+  createdAt: Date = new Date();
+  lastSeenAt: Date = new Date();
+}
+
+export const SessionSchema = new EntitySchema<Session>({
+  class: Session,
+  tableName: 'sessions',
+  properties: {
+    id: { type: 'string', length: 36, primary: true },
+    idHash: { type: 'string', length: 64, unique: true },
+    userId: { type: 'string', length: 36, nullable: true, index: true },
+    name: { type: 'string', length: 128 },
+    role: { type: 'string', length: 16 },
+    source: { type: 'string', length: 16 },
+    csrfToken: { type: 'string', length: 64 },
+    expiresAt: { type: 'datetime', index: true },
+    createdAt: { type: 'datetime' },
+    lastSeenAt: { type: 'datetime' },
   },
 });
 
@@ -302,5 +371,7 @@ export const ALL_ENTITIES = [
   NodeSchema,
   ActivityEntrySchema,
   ApiTokenSchema,
+  UserSchema,
+  SessionSchema,
   SettingSchema,
 ];
