@@ -29,10 +29,11 @@ export interface HubLog {
   orderStarted: number[];
   concurrent: number;
   maxConcurrent: number;
+  produced: number;
 }
 
 export function newHubLog(): HubLog {
-  return { connected: [], disconnected: [], calls: new Map(), streamAborted: [], uploadErrors: [], orderStarted: [], concurrent: 0, maxConcurrent: 0 };
+  return { connected: [], disconnected: [], calls: new Map(), streamAborted: [], uploadErrors: [], orderStarted: [], concurrent: 0, maxConcurrent: 0, produced: 0 };
 }
 
 /** The hub of the conformance plan. */
@@ -71,6 +72,13 @@ export function testHub(log: HubLog): Hub<TestUser> {
         }
       } finally {
         if (ctx.signal.aborted) log.streamAborted.push(ctx.connectionId);
+      }
+    })
+    .stream('Flood', async function* (_ctx, count: number, size: number) {
+      const chunk = 'f'.repeat(size);
+      for (let i = 0; i < count; i++) {
+        log.produced++;
+        yield chunk;
       }
     })
     .stream('FailAfter', async function* (_ctx, n: number) {
