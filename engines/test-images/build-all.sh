@@ -30,11 +30,17 @@ ALL=(
 
 docker info >/dev/null 2>&1 || die "docker daemon not reachable (docker info failed)"
 
+# Images are built in parallel (after the shared base root file system); KRINT_IMAGE_JOBS sets how
+# many at once. Each build's output goes to a log file that is printed when it ends.
+JOBS=${KRINT_IMAGE_JOBS:-3}
 total_start=$(now)
+logdir=$(mktemp -d "${TMPDIR:-/tmp}/krint-images.XXXXXX")
+trap 'rm -rf "$logdir"' EXIT
+
+todo=()
 summary=()
 for entry in "${ALL[@]}"; do
   name=${entry%%|*}
-  cmd=${entry#*|}
   if [ ${#wanted[@]} -gt 0 ]; then
     match=0
     for w in "${wanted[@]}"; do [ "$w" = "$name" ] && match=1; done
@@ -42,14 +48,61 @@ for entry in "${ALL[@]}"; do
   fi
   if [ $force = 0 ] && image_exists "$name"; then
     summary+=("$name: present, skipped")
-    continue
+  else
+    todo+=("$entry")
   fi
-  log "building $name ($cmd)"
+done
+
+# one build: runs in the background, leaves "<seconds>" or "FAILED" in $logdir/N.result
+build_one() {
+  local i=$1 name=$2 cmd=$3 t0 rc=0
   t0=$(now)
   # shellcheck disable=SC2086
-  bash "$IMAGES_DIR"/$cmd
-  summary+=("$name: built in $(( $(now) - t0 ))s")
-done
+  bash "$IMAGES_DIR"/$cmd >"$logdir/$i.log" 2>&1 || rc=$?
+  if [ $rc = 0 ]; then echo "$(( $(now) - t0 ))" >"$logdir/$i.result"; else echo FAILED >"$logdir/$i.result"; fi
+  return $rc
+}
+
+if [ ${#todo[@]} -gt 0 ]; then
+  needs_base=0
+  for entry in "${todo[@]}"; do [[ $entry == *build-busybox.sh ]] || needs_base=1; done
+  if [ $needs_base = 1 ]; then
+    t0=$(now)
+    bash "$IMAGES_DIR/build-base.sh"
+    summary+=("base root file system: ready in $(( $(now) - t0 ))s")
+  fi
+  declare -A pid_of=()
+  running=0
+  i=0
+  for entry in "${todo[@]}"; do
+    name=${entry%%|*}
+    cmd=${entry#*|}
+    while [ "$running" -ge "$JOBS" ]; do wait -n || true; running=$(jobs -rp | wc -l); done
+    log "building $name ($cmd)"
+    build_one "$i" "$name" "$cmd" &
+    pid_of[$i]=$!
+    running=$(jobs -rp | wc -l)
+    i=$((i + 1))
+  done
+  failed=0
+  i=0
+  for entry in "${todo[@]}"; do
+    name=${entry%%|*}
+    wait "${pid_of[$i]}" || true
+    result=$(cat "$logdir/$i.result" 2>/dev/null || echo FAILED)
+    if [ "$result" = FAILED ]; then
+      failed=1
+      log "---- $name FAILED; its log:"
+      cat "$logdir/$i.log" >&2
+      summary+=("$name: FAILED")
+    else
+      grep -v -e '^Get:' -e '^Fetched ' "$logdir/$i.log" >&2 || true
+      summary+=("$name: built in ${result}s")
+    fi
+    i=$((i + 1))
+  done
+fi
 
 log "summary (total $(( $(now) - total_start ))s):"
 for line in "${summary[@]}"; do log "  $line"; done
+[ "${failed:-0}" = 0 ] || die "some images failed to build"

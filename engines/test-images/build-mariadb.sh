@@ -7,6 +7,7 @@ need_root
 
 NAME=${1:-mariadb:10.11}
 start=$(now)
+APT_CACHE_KEY=mariadb
 root=$(new_rootfs)
 trap 'cleanup_rootfs "$root"' EXIT
 

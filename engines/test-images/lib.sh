@@ -99,13 +99,15 @@ new_rootfs() {
 
 _mounted=()
 # Run apt-get install inside the root file system. Downloaded packages are kept in
-# $CACHE_DIR/apt-archives so rebuilds do not download again.
+# $CACHE_DIR/apt-archives/$APT_CACHE_KEY (one directory per image, so parallel builds do not
+# contend for apt's lock) and rebuilds do not download again.
 chroot_install() {
   local root=$1; shift
-  mkdir -p "$CACHE_DIR/apt-archives/partial"
+  local archives="$CACHE_DIR/apt-archives/${APT_CACHE_KEY:-shared}"
+  mkdir -p "$archives/partial"
   mountpoint -q "$root/proc" || { mount -t proc proc "$root/proc"; _mounted+=("$root/proc"); }
   if ! mountpoint -q "$root/var/cache/apt/archives"; then
-    mount --bind "$CACHE_DIR/apt-archives" "$root/var/cache/apt/archives"
+    mount --bind "$archives" "$root/var/cache/apt/archives"
     _mounted+=("$root/var/cache/apt/archives")
   fi
   log "apt-get install $*"

@@ -14,6 +14,8 @@ const execFileP = promisify(execFile);
 const IN_CI = process.env.CI === 'true';
 const PREFIX = 'krint-imgtest-';
 const created = new Set<string>();
+// containers share one daemon with other test files on a small machine: allow for slow starts
+const SLOW = 240_000;
 
 async function docker(...args: string[]): Promise<string> {
   const { stdout } = await execFileP('docker', args, { maxBuffer: 16 * 1024 * 1024 });
@@ -125,7 +127,7 @@ describe('krint-test/busybox', () => {
     expect(JSON.parse(cmd)).toEqual(['sh']);
     const size = Number(await docker('image', 'inspect', '-f', '{{.Size}}', TEST_IMAGES.busybox));
     expect(size).toBeLessThan(5_000_000);
-  });
+  }, SLOW);
 });
 
 describe('postgres:15', () => {
@@ -171,7 +173,7 @@ describe('postgres:15', () => {
     }
     expect(await docker('logs', c.name)).toMatch(/appears to contain a database; Skipping initialization/);
     await remove(c.name);
-  });
+  }, SLOW);
 
   it('refuses to initialise without POSTGRES_PASSWORD and runs other commands as given', async (ctx) => {
     await requireImage(ctx, TEST_IMAGES.postgres15);
@@ -183,7 +185,7 @@ describe('postgres:15', () => {
     await remove(name);
     const out = await docker('run', '--rm', TEST_IMAGES.postgres15, 'echo', 'plain command');
     expect(out).toBe('plain command');
-  });
+  }, SLOW);
 });
 
 for (const major of [16, 17, 18] as const) {
@@ -217,7 +219,7 @@ for (const major of [16, 17, 18] as const) {
       await docker('kill', '-s', 'TERM', c.name);
       expect(await waitExit(c.name, 30_000)).toBe(0);
       await remove(c.name);
-    });
+    }, SLOW);
   });
 }
 
@@ -271,7 +273,7 @@ describe('mariadb:10.11', () => {
     await docker('kill', '-s', 'TERM', c.name);
     expect(await waitExit(c.name, 60_000)).toBe(0);
     await remove(c.name);
-  });
+  }, SLOW);
 
   it('accepts the MYSQL_* aliases and MARIADB_ALLOW_EMPTY_ROOT_PASSWORD', async (ctx) => {
     await requireImage(ctx, TEST_IMAGES.mariadb);
@@ -289,7 +291,7 @@ describe('mariadb:10.11', () => {
     await e.end();
     await remove(aliased.name);
     await remove(empty.name);
-  });
+  }, SLOW);
 });
 
 describe('redis:7', () => {
@@ -347,5 +349,5 @@ describe('redis:7', () => {
     expect(await waitExit(open.name, 30_000)).toBe(0);
     await remove(open.name);
     await remove(secured.name);
-  });
+  }, SLOW);
 });
