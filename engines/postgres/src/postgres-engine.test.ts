@@ -298,7 +298,7 @@ describe.skipIf(!available)('postgres engine against a real postgres:15', () => 
     // Something in the other database too, and a second user with read access to it.
     await root.query!('other', 'CREATE TABLE things (id int PRIMARY KEY, label text)', limits);
     await root.query!('other', "INSERT INTO things SELECT g, 'thing ' || g FROM generate_series(1, 40) g", limits);
-    await root.users!.createUser('reader', 'Reader-pass.7')
+    await root.users!.createUser('reader', 'Reader-pass.7');
     await root.users!.grant('reader', 'other', 'read');
     const counts = { items: await root.countRows('shop', 'items'), notes: await root.countRows('shop', 'notes'), things: await root.countRows('other', 'things') };
 
@@ -344,6 +344,23 @@ describe.skipIf(!available)('postgres engine against a real postgres:15', () => 
       const rotated = await postgresEngine.connect(as(fresh, { password: 'Rotated-root.1' }));
       await rotated.close();
       expect(await session.countRows('other', 'things')).toBe(counts.things);
+      // A pool opened after the rotation logs in with the new password.
+      expect(await session.listTables('postgres')).toEqual([]);
+
+      // Dropping a user that owns objects hands them to the root user instead of failing or losing data.
+      await session.users!.grant('app_user', 'shop', 'all');
+      const owner = await postgresEngine.connect(as(fresh, { user: 'app_user', password: USER_PASSWORD, database: 'shop' }));
+      try {
+        await owner.query!('shop', 'CREATE TABLE owned_by_user (id int PRIMARY KEY)', limits);
+        await owner.insertRow!('shop', 'owned_by_user', { id: 1 });
+      } finally {
+        await owner.close();
+      }
+      await session.users!.dropUser('app_user');
+      expect((await session.users!.listUsers()).map((u) => u.name)).not.toContain('app_user');
+      expect(await session.countRows('shop', 'owned_by_user')).toBe(1);
+      const ownership = await session.query!('shop', "SELECT tableowner FROM pg_tables WHERE tablename = 'owned_by_user'", limits);
+      expect(ownership.rows[0]).toEqual({ tableowner: 'postgres' });
     } finally {
       await session.close();
     }
