@@ -8,6 +8,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
+import { NODE_HUB_PATH } from '@krint/agent';
+import { HubServer } from '@krint/signalr';
+import { Auth, authenticateGraphQL, authorizeSocket, checkRequestSize, exposeAuthorizationError, graphiqlFor, handleAuthRoutes, MAX_GRAPHQL_REQUEST_BYTES, requireCaller, useGraphQLGuards, type AuthOptions } from './auth/index.js';
 import type { KrintConfig } from './config.js';
 import { Instance, Node, Setting } from './db/entities.js';
 import { openDatabase, type KrintOrm } from './db/orm.js';
@@ -31,12 +34,15 @@ export interface KrintOptions {
   readonly log?: (message: string) => void;
   /** Folder of the built web client; `web/dist` of the repository by default. */
   readonly webRoot?: string;
+  /** Sign-in rate limits and OIDC key-refresh timing (tests shorten them). */
+  readonly authOptions?: Pick<AuthOptions, 'loginLimits' | 'oidc'>;
 }
 
 /** A running control plane: its services, the executor router (for the node hub) and the HTTP server. */
 export interface Krint {
   readonly services: Services;
   readonly executors: ExecutorRouter;
+  readonly auth: Auth;
   readonly yoga: YogaServerInstance<Record<string, unknown>, KrintContext>;
   readonly server: Server;
   /** Listens on `port` (the configured one by default; 0 picks a free one) and returns it. */
@@ -45,8 +51,6 @@ export interface Krint {
 }
 
 const VAULT_CHECK_KEY = 'vault.check';
-/** The actor recorded until authentication exists. */
-const LOCAL_ACTOR = 'local';
 
 /**
  * Builds the control plane: vault, state database (migrated), services, scheduler, GraphQL over
@@ -66,6 +70,8 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
     throw error;
   }
   await recoverInterruptedOperations(orm);
+  const auth = new Auth({ config, orm, log, ...options.authOptions });
+  await auth.start();
 
   const nodeNames = new Map((await orm.em.fork().find(Node, {})).map((node) => [node.id, node.name]));
   const executors = new ExecutorRouter(options.localExecutor, (id) => nodeNames.get(id) ?? null);
@@ -78,10 +84,11 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
   const yoga = createYoga<Record<string, unknown>, KrintContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: { subscriptionsProtocol: 'WS', title: 'Krint GraphQL' },
+    graphiql: (request) => graphiqlFor(auth, request, { subscriptionsProtocol: 'WS', title: 'Krint GraphQL' }),
     landingPage: false,
-    context: () => createContext(services, LOCAL_ACTOR),
-    maskedErrors: { maskError: (error, message) => exposeDomainError(error) ?? new GraphQLError(message) },
+    context: async (initial) => createContext(services, auth, await authenticateGraphQL(auth, initial)),
+    plugins: [useGraphQLGuards()],
+    maskedErrors: { maskError: (error, message) => exposeAuthorizationError(error) ?? exposeDomainError(error) ?? new GraphQLError(message) },
     logging: false,
   });
 
@@ -96,9 +103,15 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
-    if (pathname === '/graphql' || pathname.startsWith('/graphql/')) return void (await yoga.handle(request, response));
+    if (pathname === '/graphql' || pathname.startsWith('/graphql/')) return void (checkRequestSize(request, response) && (await yoga.handle(request, response)));
     if (pathname === '/health') return health(response);
-    if (await handleBackupRoutes(request, response, services, LOCAL_ACTOR)) return;
+    if (await handleAuthRoutes(auth, request, response, config.publicUrl)) return;
+    if (pathname.startsWith('/api/backups/')) {
+      // Backups hold every secret of an instance: download and upload are for admins only.
+      const caller = await requireCaller(auth, request, response, 'admin');
+      if (!caller) return;
+      if (await handleBackupRoutes(request, response, services, caller.name)) return;
+    }
     if (request.method === 'GET' || request.method === 'HEAD') return serveStatic(webRoot, request, response);
     response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
   }
@@ -109,9 +122,11 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
   }
 
   // graphql-ws on the same path; yoga's own transport serves SSE subscriptions.
-  const webSockets = new WebSocketServer({ server, path: '/graphql' });
+  const webSockets = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_GRAPHQL_REQUEST_BYTES });
   const wsCleanup = useServer(
     {
+      // A socket without valid credentials (connectionParams or cookie + CSRF token) is closed at once.
+      onConnect: (context) => authorizeSocket(auth, context),
       execute: (args) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onSubscribe: async (context, _id, payload) => {
@@ -132,9 +147,17 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
     webSockets,
   );
 
+  // The node hub: our SignalR server, answering only its own path; attached last so it sees
+  // requests and upgrades first and hands every other one to the listeners above.
+  const hubs = new HubServer(services.nodeHub.serverOptions());
+  services.nodeHub.onNodeChanged((nodeId, _online, name) => nodeNames.set(nodeId, name));
+  services.nodeHub.bind(hubs.mapHub(NODE_HUB_PATH, services.nodeHub.hub));
+  hubs.attach(server);
+
   return {
     services,
     executors,
+    auth,
     yoga,
     server,
     listen(port = config.port) {
@@ -149,6 +172,7 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
     async close() {
       services.schedules.stop();
       services.shells.closeAll();
+      await hubs.close({ timeoutMs: 2_000 });
       await wsCleanup.dispose();
       webSockets.close();
       server.closeAllConnections();

@@ -32,7 +32,11 @@ function dumpScript(binaries: RedisBinaries): string {
   return [
     'set -eu',
     pickBinary('cli', binaries.cli),
-    'exec "$cli" --no-auth-warning --user "$KRINT_USER" -p "$KRINT_PORT" --rdb -',
+    // redis-cli reports progress on stderr even when all is well; keep it, and show it only when
+    // the transfer fails, so a clean stderr keeps meaning a good dump.
+    'log=$(mktemp)',
+    'if "$cli" --no-auth-warning --user "$KRINT_USER" -p "$KRINT_PORT" --rdb - 2>"$log"; then rm -f "$log"; exit 0; fi',
+    'status=$?; cat "$log" >&2; rm -f "$log"; exit "$status"',
   ].join('\n');
 }
 

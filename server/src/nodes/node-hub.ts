@@ -16,17 +16,14 @@ const UNREGISTER_ITEM = 'krint.unregister';
  */
 export const NODE_HUB_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 
-export interface NodeHubEvents {
-  /** A node connected and registered, or went away. */
-  nodeChanged(nodeId: string, online: boolean): void;
-}
+/** A node connected and registered (`online`), or went away. */
+export type NodeChangedListener = (nodeId: string, online: boolean, name: string) => void;
 
 export interface NodeHubOptions {
   readonly orm: KrintOrm;
   readonly router: ExecutorRouter;
   /** `Node__Tokens__N` values. */
   readonly allowList: readonly string[];
-  readonly events?: Partial<NodeHubEvents>;
   readonly log?: (message: string) => void;
 }
 
@@ -40,6 +37,7 @@ export class NodeHub {
   readonly uploads = new UploadRegistry();
   readonly #options: NodeHubOptions;
   #mapped: MappedHub<TokenOwner> | undefined;
+  readonly #listeners: NodeChangedListener[] = [];
 
   constructor(options: NodeHubOptions) {
     this.#options = options;
@@ -59,6 +57,10 @@ export class NodeHub {
       // Restores and long dumps can keep a client result open for a long time; each call sets its own.
       clientResultTimeoutMs: 10 * 60_000,
     };
+  }
+
+  onNodeChanged(listener: NodeChangedListener): void {
+    this.#listeners.push(listener);
   }
 
   /** Call with what `HubServer.mapHub` returned, so revocations can reach live connections. */
@@ -136,7 +138,7 @@ export class NodeHub {
     context.items.set(NODE_ID_ITEM, nodeId);
     context.items.set(UNREGISTER_ITEM, this.#options.router.registerNodeExecutor(nodeId, executor));
     this.#options.log?.(`Node "${node.name}" (${nodeId}) registered from ${registration.machineName}.`);
-    this.#options.events?.nodeChanged?.(nodeId, true);
+    for (const listener of this.#listeners) listener(nodeId, true, node.name);
     return { accepted: true, nodeId };
   }
 
@@ -152,7 +154,7 @@ export class NodeHub {
       await em.flush();
     }
     this.#options.log?.(`Node ${nodeId} disconnected.`);
-    this.#options.events?.nodeChanged?.(nodeId, false);
+    for (const listener of this.#listeners) listener(nodeId, false, node?.name ?? nodeId);
   }
 }
 
