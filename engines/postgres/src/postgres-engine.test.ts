@@ -185,6 +185,19 @@ describe.skipIf(!available)('postgres engine against a real postgres:15', () => 
     expect(changed.body).toBe('edited');
     await root.deleteRow!('shop', 'notes', { ctid: changed.ctid! });
     expect(await root.countRows('shop', 'notes')).toBe(6);
+
+    // Views show their first page and are read-only: no key columns, no cursor, edits refused.
+    await root.query!('shop', 'CREATE VIEW notes_view AS SELECT body FROM notes', limits);
+    await root.query!('shop', 'CREATE MATERIALIZED VIEW notes_snapshot AS SELECT body FROM notes', limits);
+    for (const view of ['notes_view', 'notes_snapshot']) {
+      const page = await root.readRows('shop', view, { limit: 3 });
+      expect(page.keyColumns).toEqual([]);
+      expect(page.rows).toHaveLength(3);
+      expect((await failure(() => root.insertRow!('shop', view, { body: 'x' }))).message).toMatch(/edits rows of tables only/);
+    }
+    expect((await root.listTables('shop')).find((t) => t.name === 'notes_view')).toEqual({ name: 'notes_view', schema: 'public', kind: 'view' });
+    await root.dropTable!('shop', 'notes_view');
+    await root.dropTable!('shop', 'notes_snapshot');
   });
 
   it('pages a 1,000,000-row table by key: a deep page costs what the first page costs', async () => {
@@ -312,8 +325,13 @@ describe.skipIf(!available)('postgres engine against a real postgres:15', () => 
     // Drop everything on the source: what comes back must come from the dump.
     await root.users!.revoke('reader', 'other');
     expect(await root.users!.listGrants('reader')).toEqual([]);
+    // Another client still connected to a database does not block dropping it: it is disconnected.
+    const holder = await postgresEngine.connect(as(source, { database: 'other' }));
+    await holder.ping();
     await root.dropDatabase!('shop');
     await root.dropDatabase!('other');
+    await expect(holder.ping()).rejects.toThrow();
+    await holder.close();
     await root.users!.dropUser('app_user');
     await root.users!.dropUser('reader');
     expect((await root.listDatabases()).map((d) => d.name)).not.toContain('shop');

@@ -261,7 +261,8 @@ export class PostgresSession implements EngineSession {
     return {
       columns: (meta.usesCtid ? [CTID_COLUMN, ...meta.columns] : meta.columns).map(columnInfo),
       rows: pageRows,
-      keyColumns: meta.keyColumns.map((column) => column.name),
+      // Empty when rows cannot be edited (views, materialized views), even where paging uses ctid.
+      keyColumns: meta.readOnlyReason ? [] : meta.keyColumns.map((column) => column.name),
       nextCursor: hasMore && last ? encodeCursor(meta.keyColumns.map((column) => last[column.name] ?? null)) : null,
       ...(total.value === undefined ? {} : { total: total.value, totalIsEstimate: total.estimate }),
     };

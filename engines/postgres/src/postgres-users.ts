@@ -143,7 +143,13 @@ export class PostgresUserAdmin implements UserAdmin {
       await client.query(`REVOKE ALL ON DATABASE ${db} FROM ${user}`);
       await client.query(`GRANT ${privileges.database.join(', ')} ON DATABASE ${db} TO ${user}`);
       if (!SYSTEM_DATABASES.has(database)) await client.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${db} FROM PUBLIC`);
-    }).catch((error: unknown) => {
+    }).catch(async (error: unknown) => {
+      // Take back the table privileges granted above, so a failed grant leaves nothing half-made.
+      await this.#host
+        .inTransaction(database, async (client) => {
+          for (const statement of revokeInDatabase(user, this.#host.rootUser)) await client.query(statement);
+        })
+        .catch(() => undefined);
       throw translateError(error, { secrets: this.#host.secrets(), action: `grant ${access} on "${database}" to "${name}"` });
     });
   }
