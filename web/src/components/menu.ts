@@ -1,0 +1,7 @@
+/** One entry of an `ActionsMenu`. */
+export interface MenuItem {
+  label: string;
+  danger?: boolean;
+  disabled?: boolean;
+  run: () => void;
+}
