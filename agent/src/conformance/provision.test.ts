@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineRegistry } from '@krint/engine-sdk';
 import type { InstanceAddress } from '../protocol/commands.js';
+import { createAgent } from '../agent.js';
 import { ConformanceAgent, failureOf, generatePassword, resolveTargets } from './harness.js';
 
 const targets = await resolveTargets();
@@ -45,6 +47,22 @@ for (const { target, engine, skipReason } of targets) {
       const plugin = await failureOf(harness.executor.run('instance.create', { ...base, version: target.version, plugins: ['no-such-plugin'] }));
       expect(['INVALID_INPUT', 'NOT_SUPPORTED']).toContain(plugin.code);
       expect(await harness.leftovers(`${instanceId}-bad`)).toEqual({ containers: [], volumes: [] });
+    });
+
+    it('keeps one engine session per instance and closes it when idle', async () => {
+      const agent = await createAgent({ engines: new EngineRegistry([engine!]), sessionIdleMs: 300 });
+      try {
+        await agent.executor.run('db.listDatabases', { instance: address });
+        await agent.executor.run('db.listTables', { instance: address, database: address.defaultDatabase });
+        expect(agent.context.sessions.size).toBe(1);
+        await new Promise((resolve) => setTimeout(resolve, 800));
+        expect(agent.context.sessions.size).toBe(0);
+        await agent.executor.run('db.listDatabases', { instance: address });
+        expect(agent.context.sessions.size).toBe(1);
+      } finally {
+        await agent.close();
+      }
+      expect(agent.context.sessions.size).toBe(0);
     });
 
     it('stops and starts, answering again afterwards', async () => {

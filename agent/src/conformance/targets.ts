@@ -109,6 +109,21 @@ function acceptMariadbDumps(engine: Engine): Engine {
   };
 }
 
+/**
+ * The Valkey engine starts `valkey-server`, which the Redis image lacks; its start script is the
+ * Redis family's, so only the binary name is swapped. Sessions, users and the backup scripts (which
+ * fall back to the `redis-*` tools) are the Valkey engine's own.
+ */
+function startsRedisServer(engine: Engine): Engine {
+  return {
+    ...engine,
+    containerSpec(input) {
+      const spec = engine.containerSpec(input);
+      return spec.cmd ? { ...spec, cmd: spec.cmd.map((part) => part.replaceAll('valkey-server', 'redis-server')) } : spec;
+    },
+  };
+}
+
 const backtick = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 const doubleQuote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -149,7 +164,7 @@ export const ALL_TARGETS: readonly ConformanceTarget[] = [
     name: 'valkey-on-redis',
     image: 'redis:7',
     version: '8',
-    load: async () => onImage(await importEngine('@krint/engine-valkey'), '8', 'redis:7'),
+    load: async () => startsRedisServer(onImage(await importEngine('@krint/engine-valkey'), '8', 'redis:7')),
     data: redisFixture,
     isolatesDatabases: false,
   },

@@ -1,11 +1,10 @@
 import { isAbsolute, normalize } from 'node:path';
 import type { ContainerSpec } from '@krint/engine-sdk';
-import { InvalidInputError } from '@krint/engine-sdk';
+import { ConflictError, InvalidInputError } from '@krint/engine-sdk';
 import type { ContainerState, ContainerStatus, CreatedInstance, StorageMode } from '../protocol/commands.js';
 import { type Docker, dockerReason, dockerStatusCode, isDockerNotFound } from './client.js';
-import { type InstanceIdentity, containerNameFor, instanceLabels, volumeNameFor } from './labels.js';
+import { LABEL_MANAGED, type InstanceIdentity, containerNameFor, instanceLabels, volumeNameFor } from './labels.js';
 import { allocateHostPort, releasePort } from './ports.js';
-import { UnavailableError } from '../errors.js';
 
 export interface CreateContainerRequest {
   readonly spec: ContainerSpec;
@@ -66,7 +65,7 @@ export async function createInstanceContainer(docker: Docker, request: CreateCon
         if (containerId) await docker.getContainer(containerId).remove({ force: true }).catch(() => undefined);
         const portTaken = /port is already allocated|address already in use/i.test(dockerReason(error));
         if (!portTaken || request.hostPort !== undefined || attempt >= PORT_ATTEMPTS) {
-          if (portTaken) throw new UnavailableError(`Host port ${hostPort} is already in use: ${dockerReason(error)}`);
+          if (portTaken) throw new ConflictError(`Host port ${hostPort} is already in use: ${dockerReason(error)}`);
           throw error;
         }
       } finally {
@@ -113,14 +112,18 @@ export async function restartContainer(docker: Docker, containerId: string, grac
 }
 
 /**
- * Removes a container and, when asked, the named volumes Krint made for it (never a host folder
- * and never a volume without the `krint.managed` label). Returns `false` when there was nothing to
- * remove, so calling it twice is safe.
+ * Removes a container Krint created and, when asked, the named volumes Krint made for it (never a
+ * host folder and never a volume without the `krint.managed` label). A container Krint did not
+ * create (an adopted one) is refused: forgetting it is the control plane's business, deleting it is
+ * its owner's. Returns `false` when there was nothing to remove, so calling it twice is safe.
  */
 export async function removeContainer(docker: Docker, containerId: string, removeVolumes: boolean): Promise<boolean> {
   let volumes: string[] = [];
   try {
     const details = await docker.getContainer(containerId).inspect();
+    if (details.Config.Labels?.[LABEL_MANAGED] !== 'true') {
+      throw new ConflictError(`Container ${details.Name.replace(/^\//, '')} was not created by Krint, so Krint does not remove it.`);
+    }
     volumes = (details.Mounts ?? []).filter((mount) => mount.Type === 'volume' && mount.Name).map((mount) => mount.Name as string);
   } catch (error) {
     if (isDockerNotFound(error)) return false;
@@ -143,7 +146,7 @@ export async function removeVolume(docker: Docker, name: string, onlyManaged = f
   try {
     if (onlyManaged) {
       const info = await volume.inspect();
-      if (info.Labels?.['krint.managed'] !== 'true') return;
+      if (info.Labels?.[LABEL_MANAGED] !== 'true') return;
     }
     await volume.remove({ force: true });
   } catch (error) {

@@ -190,9 +190,20 @@ describe.skipIf(!hasImage)('Docker runtime (busybox)', () => {
         ['stdout', 'tty-line-1'],
         ['stdout', 'tty-line-2'],
       ]);
+      await expect(removeContainer(docker, container.id, true)).rejects.toThrow(/was not created by Krint/);
     } finally {
       await container.remove({ force: true });
     }
+  });
+
+  it('fails a create on a taken fixed port and leaves no container or volume behind', async () => {
+    const before = await docker.listVolumes({ filters: { label: [`krint.instance=${identity.instanceId}`] } });
+    const clash = createInstanceContainer(docker, { spec, identity, slug: `${SLUG}-clash`, isPublic: false, storage: 'volume', hostPort, portRange: RANGE });
+    await expect(clash).rejects.toMatchObject({ code: 'CONFLICT' });
+    const containers = await docker.listContainers({ all: true, filters: { label: [`krint.instance=${identity.instanceId}`] } });
+    expect(containers.map((c) => c.Id)).toEqual([containerId]);
+    const after = await docker.listVolumes({ filters: { label: [`krint.instance=${identity.instanceId}`] } });
+    expect((after.Volumes ?? []).map((v) => v.Name).sort()).toEqual((before.Volumes ?? []).map((v) => v.Name).sort());
   });
 
   it('binds 0.0.0.0 for public instances and mounts a host folder for host storage', async () => {
