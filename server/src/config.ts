@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { loadAuthConfig, type AuthConfig } from './auth/config.js';
 
 /**
  * Control-plane configuration. Sources, strongest first: environment variables in the
@@ -19,6 +20,8 @@ export interface KrintConfig {
   readonly storage: { readonly mode: 'volume' | 'host'; readonly hostPath: string | null };
   /** Host port range per engine id; engines without an entry use their own default range. */
   readonly portRanges: Readonly<Record<string, readonly [number, number]>>;
+  /** Built-in users, sessions and OIDC (`Auth__*`, `Oidc__*`; see `auth/config.ts`). */
+  readonly auth: AuthConfig;
   /** The YAML file that was read, if any. */
   readonly configFile: string | null;
 }
@@ -82,6 +85,7 @@ export function loadConfig(options: LoadConfigOptions = {}): KrintConfig {
   if (mode === 'host' && hostPath === null) problems.push('Storage mode "host" needs a folder: set Storage__HostPath or krint.storage.host_path.');
 
   const portRanges = parsePortRanges(yaml.port_ranges, problems);
+  const auth = loadAuthConfig(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -93,6 +97,7 @@ export function loadConfig(options: LoadConfigOptions = {}): KrintConfig {
     backups: { directory: backupsDir },
     storage: { mode: mode ?? 'volume', hostPath },
     portRanges,
+    auth,
     configFile,
   };
 }

@@ -1,16 +1,21 @@
 import type { ContainerStatus } from '@krint/agent';
+import type { Auth, Caller } from '../auth/index.js';
 import type { Instance } from '../db/entities.js';
 import type { Services } from '../services/index.js';
 
-/** What every resolver sees. `actor` comes from the auth layer (a fixed `local` until it exists). */
+/** What every resolver sees. `caller` and `actor` come from the auth layer (`auth/`). */
 export interface KrintContext {
   readonly services: Services;
+  readonly auth: Auth;
+  /** Null for an anonymous request (which the scope policy refuses everywhere). */
+  readonly caller: Caller | null;
+  /** The caller's name as the activity log records it. */
   readonly actor: string;
   /** Live container state, batched per request: one status call per host for a whole list. */
   readonly liveStatus: (instance: Instance) => Promise<ContainerStatus | null>;
 }
 
-export function createContext(services: Services, actor: string): KrintContext {
+export function createContext(services: Services, auth: Auth, caller: Caller | null): KrintContext {
   let pending: { instance: Instance; resolve: (status: ContainerStatus | null) => void }[] = [];
   const cache = new Map<string, Promise<ContainerStatus | null>>();
   const flush = async () => {
@@ -21,7 +26,9 @@ export function createContext(services: Services, actor: string): KrintContext {
   };
   return {
     services,
-    actor,
+    auth,
+    caller,
+    actor: caller?.name ?? 'anonymous',
     liveStatus(instance) {
       const cached = cache.get(instance.id);
       if (cached) return cached;

@@ -12,6 +12,7 @@ import './modules/operations.js';
 import './modules/console.js';
 import './modules/dashboard.js';
 import './modules/activity.js';
+import '../auth/graphql-module.js';
 import './modules/nodes.js';
 
 /** The whole API; modules register their types and fields on import. */

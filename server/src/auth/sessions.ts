@@ -1,0 +1,76 @@
+import { Session, type AuthRole } from '../db/entities.js';
+import type { KrintOrm } from '../db/orm.js';
+import { randomSecret, sha256Hex } from './secrets.js';
+
+export const SESSION_COOKIE = 'krint_session';
+export const CSRF_COOKIE = 'krint_csrf';
+export const CSRF_HEADER = 'x-krint-csrf';
+
+/** How often `lastSeenAt` is written at most (every request would make reads into writes). */
+const TOUCH_EVERY_MS = 60_000;
+
+export interface NewSession {
+  /** The cookie value: shown to the browser only, stored as its SHA-256. */
+  readonly cookieValue: string;
+  readonly session: Session;
+}
+
+/** Server-side sessions; the cookie is a random id, the table holds its hash and an expiry. */
+export class SessionStore {
+  constructor(
+    private readonly orm: KrintOrm,
+    private readonly lifetimeMs: number,
+  ) {}
+
+  async create(owner: { userId: string | null; name: string; role: AuthRole; source: 'password' | 'oidc' }): Promise<NewSession> {
+    const cookieValue = randomSecret();
+    const em = this.orm.em.fork();
+    const session = em.create(Session, {
+      idHash: sha256Hex(cookieValue),
+      userId: owner.userId,
+      name: owner.name,
+      role: owner.role,
+      source: owner.source,
+      csrfToken: randomSecret(),
+      expiresAt: new Date(Date.now() + this.lifetimeMs),
+    });
+    await em.flush();
+    return { cookieValue, session };
+  }
+
+  /** The live session for a cookie value; expired sessions are deleted and count as none. */
+  async find(cookieValue: string): Promise<Session | null> {
+    if (!cookieValue || cookieValue.length > 128) return null;
+    const em = this.orm.em.fork();
+    const session = await em.findOne(Session, { idHash: sha256Hex(cookieValue) });
+    if (!session) return null;
+    const now = Date.now();
+    if (session.expiresAt.getTime() <= now) {
+      await em.nativeDelete(Session, { id: session.id });
+      return null;
+    }
+    if (now - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
+      session.lastSeenAt = new Date(now);
+      await em.flush();
+    }
+    return session;
+  }
+
+  async delete(cookieValue: string): Promise<void> {
+    await this.orm.em.fork().nativeDelete(Session, { idHash: sha256Hex(cookieValue) });
+  }
+
+  /** Signs a user out everywhere except (optionally) one session: after a password change or deletion. */
+  async deleteForUser(userId: string, keepSessionId: string | null = null): Promise<void> {
+    await this.orm.em.fork().nativeDelete(Session, keepSessionId ? { userId, id: { $ne: keepSessionId } } : { userId });
+  }
+
+  /** The role of a built-in user's sessions follows the user (a demoted admin is a viewer at once). */
+  async setRoleForUser(userId: string, role: AuthRole): Promise<void> {
+    await this.orm.em.fork().nativeUpdate(Session, { userId }, { role });
+  }
+
+  async deleteExpired(): Promise<number> {
+    return this.orm.em.fork().nativeDelete(Session, { expiresAt: { $lte: new Date() } });
+  }
+}

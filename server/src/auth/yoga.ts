@@ -1,0 +1,75 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GraphQLError } from 'graphql/index.js';
+import type { Auth } from './authenticator.js';
+import { graphqlCredentials, MAX_GRAPHQL_REQUEST_BYTES } from './graphql-guards.js';
+import { isAuthorizationError } from './graphql-policy.js';
+import { readCookie } from './cookies.js';
+import { CSRF_HEADER, SESSION_COOKIE } from './sessions.js';
+import { AuthError, type Caller } from './types.js';
+
+type InitialContext = Parameters<typeof graphqlCredentials>[0];
+
+/**
+ * The caller of a GraphQL operation (HTTP, SSE or graphql-ws). Wrong credentials become a
+ * GraphQL error with the HTTP status and a clear message; no credentials mean anonymous.
+ */
+export async function authenticateGraphQL(auth: Auth, initial: InitialContext): Promise<Caller | null> {
+  try {
+    return await auth.authenticate(graphqlCredentials(initial));
+  } catch (error) {
+    if (error instanceof AuthError) throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: error.status } } });
+    throw error;
+  }
+}
+
+/** graphql-ws `onConnect`: a socket without valid credentials is closed (4403) before any operation. */
+export async function authorizeSocket(auth: Auth, context: { connectionParams?: Readonly<Record<string, unknown>>; extra: { request: IncomingMessage } }): Promise<boolean> {
+  try {
+    return (await auth.authenticate(graphqlCredentials({ req: context.extra.request, connectionParams: context.connectionParams ?? {}, extra: context.extra }))) !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** Lets authorisation and limit errors keep their message through yoga's error masking. */
+export function exposeAuthorizationError(error: unknown): GraphQLError | null {
+  if (isAuthorizationError(error) || (error instanceof GraphQLError && ['CSRF', 'RATE_LIMITED'].includes(String(error.extensions?.code)))) return error as GraphQLError;
+  if (error instanceof GraphQLError && isAuthorizationError(error.originalError)) {
+    const original = error.originalError as GraphQLError;
+    return new GraphQLError(original.message, { ...(error.nodes ? { nodes: error.nodes } : {}), ...(error.path ? { path: error.path } : {}), extensions: original.extensions });
+  }
+  return null;
+}
+
+/** GraphiQL only for a signed-in caller; with a cookie session it sends the CSRF header itself. */
+export async function graphiqlFor(auth: Auth, request: Request, options: Record<string, unknown>): Promise<Record<string, unknown> | false> {
+  let caller: Caller | null;
+  try {
+    caller = await auth.authenticate({ method: 'GET', header: (name) => request.headers.get(name) });
+  } catch {
+    return false;
+  }
+  if (!caller) return false;
+  if (caller.source !== 'session') return options;
+  const session = await auth.sessions.find(readCookie(request.headers.get('cookie'), SESSION_COOKIE) ?? '');
+  return session ? { ...options, headers: JSON.stringify({ [CSRF_HEADER]: session.csrfToken }) } : false;
+}
+
+/**
+ * Bounds a GraphQL request before yoga reads it: a declared body over the limit is refused (413),
+ * and so is a POST without a declared length (411), which could otherwise stream without end.
+ * Returns false when it answered.
+ */
+export function checkRequestSize(request: IncomingMessage, response: ServerResponse): boolean {
+  if (request.method !== 'POST') return true;
+  const declared = request.headers['content-length'];
+  if (declared === undefined) {
+    response.writeHead(411, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'Send GraphQL requests with a Content-Length.' }] }));
+    return false;
+  }
+  if (!(Number(declared) <= MAX_GRAPHQL_REQUEST_BYTES)) {
+    response.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ errors: [{ message: `The request body is larger than ${MAX_GRAPHQL_REQUEST_BYTES} bytes.` }] }));
+    return false;
+  }
+  return true;
+}
