@@ -1,12 +1,14 @@
 import { EngineRegistry } from '@krint/engine-sdk';
 import type { Engine } from '@krint/engine-sdk';
 import mariadb from '@krint/engine-mariadb';
+import mongo from '@krint/engine-mongo';
 import mysql from '@krint/engine-mysql';
 import postgres from '@krint/engine-postgres';
 import redis from '@krint/engine-redis';
+import valkey from '@krint/engine-valkey';
 
 /** The engines every Krint agent and control plane ships with, in the order the wizard lists them. */
-export const BUILT_IN_ENGINES: readonly Engine[] = [postgres, mysql, mariadb, redis];
+export const BUILT_IN_ENGINES: readonly Engine[] = [postgres, mysql, mariadb, mongo, redis, valkey];
 
 /** The configuration key naming third-party engine packages, comma-separated. */
 export const ENGINE_PLUGINS_ENV = 'Krint__EnginePlugins';
