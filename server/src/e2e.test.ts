@@ -2,13 +2,14 @@ import { createAgent, type Agent } from '@krint/agent';
 import { requireImage } from '@krint/engine-sdk/testing';
 import { createClient, type Client } from 'graphql-ws';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKrint, type Krint } from './app.js';
+import { bearerFor } from './auth/testing.js';
 import { loadConfig } from './config.js';
 
 /**
@@ -23,12 +24,16 @@ let krint: Krint;
 let base: string;
 let ws: Client;
 let backupsDir: string;
+/** An admin API token: every call is authenticated like a real client's. */
+let authorization: string;
 const created: string[] = [];
+/** Host ports this suite's instances get, from krint.yaml. */
+const PORT_RANGE = [39400, 39440] as const;
 
 type Data = Record<string, any>;
 
 async function gql(query: string, variables: Record<string, unknown> = {}): Promise<Data> {
-  const response = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ query, variables }) });
   const body = (await response.json()) as { data?: Data; errors?: { message: string }[] };
   if (body.errors) throw new Error(body.errors.map((e) => e.message).join('; '));
   return body.data!;
@@ -86,7 +91,7 @@ async function subscribeSse<T>(query: string, variables: Record<string, unknown>
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   const items: T[] = [];
   try {
-    const response = await fetch(`${base}/graphql`, { method: 'POST', signal: abort.signal, headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(`${base}/graphql`, { method: 'POST', signal: abort.signal, headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization }, body: JSON.stringify({ query, variables }) });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const decoder = new TextDecoder();
     let buffer = '';
@@ -160,11 +165,13 @@ describe.skipIf(!ready)('control plane end to end (Docker, postgres:15 and postg
 
   beforeAll(async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'krint-e2e-'));
+    writeFileSync(path.join(dataDir, 'krint.yaml'), `krint:\n  port_ranges:\n    postgres: ${PORT_RANGE[0]}-${PORT_RANGE[1]}\n`);
     backupsDir = path.join(dataDir, 'backups');
     agent = await createAgent();
     krint = await createKrint({ config: loadConfig({ env: { Krint__DataDir: dataDir }, cwd: dataDir }), localExecutor: agent.executor, engines: agent.context.engines, log: () => undefined });
     base = `http://127.0.0.1:${await krint.listen(0)}`;
-    ws = createClient({ url: `${base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+    authorization = await bearerFor(krint, 'admin', 'e2e');
+    ws = createClient({ url: `${base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: () => ({ authorization }) });
   });
 
   afterAll(async () => {
@@ -186,7 +193,26 @@ describe.skipIf(!ready)('control plane end to end (Docker, postgres:15 and postg
     expect(data.instance.connection).toMatchObject({ user: 'postgres', password: 'e2e-Secret-pass_1', database: 'shop' });
     expect(data.instance.connection.strings.some((s: { value: string }) => s.value.includes(`:${data.instance.hostPort}/shop`))).toBe(true);
     expect(data.health.runningInstances).toBeGreaterThanOrEqual(1);
+    expect(data.instance.hostPort).toBeGreaterThanOrEqual(PORT_RANGE[0]);
+    expect(data.instance.hostPort).toBeLessThanOrEqual(PORT_RANGE[1]);
   }, 240_000);
+
+  it('renames, stops, starts, restarts and rotates the root password', async () => {
+    const renamed = await ok(`mutation { renameInstance(id: "${a}", name: "  E2E server A  ") { __typename ... on Instance { name } ... on Error { message } } }`);
+    expect(renamed.renameInstance.name).toBe('E2E server A');
+    await ok(`mutation { stopInstance(id: "${a}") { __typename ... on Error { message } } }`);
+    expect((await gql(`{ instance(id: "${a}") { ... on Instance { state } } }`)).instance.state).toBe('EXITED');
+    const stoppedQuery = await gql(`mutation { runQuery(instanceId: "${a}", database: "shop", text: "select 1") { __typename ... on Error { message } } }`);
+    expect(stoppedQuery.runQuery.__typename).toMatch(/Error$/);
+    await ok(`mutation { startInstance(id: "${a}") { __typename ... on Error { message } } }`);
+    await ok(`mutation { restartInstance(id: "${a}") { __typename ... on Error { message } } }`);
+    expect((await gql(`{ instance(id: "${a}") { ... on Instance { state } } }`)).instance.state).toBe('RUNNING');
+    await ok(`mutation { rotateRootPassword(id: "${a}", password: "e2e-Rotated-pass_2") { __typename ... on Error { message } } }`);
+    expect(await count(a, 'select 1 as n')).toBe(1);
+    await ok(`mutation { rotateRootPassword(id: "${a}", password: "e2e-Secret-pass_1") { __typename ... on Error { message } } }`);
+    const activity = await gql(`{ activity(first: 20, targetId: "${a}") { entries { action outcome actor } } }`);
+    expect(activity.activity.entries.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['instance.rename', 'instance.stop', 'instance.start', 'instance.restart', 'instance.root-password']));
+  }, 120_000);
 
   it('runs queries, browses pages with a cursor and edits rows with guards', async () => {
     await ok(`mutation { runQuery(instanceId: "${a}", database: "shop", text: "create table items (id serial primary key, name text not null, qty int not null)") { __typename ... on Error { message } } }`);
@@ -253,14 +279,31 @@ describe.skipIf(!ready)('control plane end to end (Docker, postgres:15 and postg
     const data = await ok(`mutation { backupNow(instanceId: "${a}") { __typename ... on Backup { id status sizeBytes file downloadPath } ... on Error { message } } }`);
     expect(data.backupNow.status).toBe('SUCCEEDED');
     backupId = data.backupNow.id;
-    const response = await fetch(`${base}${data.backupNow.downloadPath}`);
+    const response = await fetch(`${base}${data.backupNow.downloadPath}`, { headers: { authorization } });
     expect(response.status).toBe(200);
     const bytes = Buffer.from(await response.arrayBuffer());
     expect(bytes.length).toBe(data.backupNow.sizeBytes);
     expect(bytes.toString('utf8')).toContain('PostgreSQL database cluster dump');
     expect(bytes.toString('utf8')).toMatch(/item 250/);
     expect(readdirSync(backupsDir).filter((f) => f.endsWith('.partial'))).toEqual([]);
-    expect((await fetch(`${base}/api/backups/00000000-0000-0000-0000-000000000000/download`)).status).toBe(404);
+    expect((await fetch(`${base}/api/backups/00000000-0000-0000-0000-000000000000/download`, { headers: { authorization } })).status).toBe(404);
+
+    // The same dump uploaded again (multipart, streamed), and a file that is no dump at all.
+    const form = new FormData();
+    form.append('file', new Blob([bytes]), 'copy.sql');
+    const uploaded = await fetch(`${base}/api/backups/upload?instanceId=${a}`, { method: 'POST', body: form, headers: { authorization } });
+    expect(uploaded.status).toBe(201);
+    const uploadedId = ((await uploaded.json()) as { backup: { id: string } }).backup.id;
+    const listed = await gql(`{ backup(id: "${uploadedId}") { ... on Backup { kind status sizeBytes } } }`);
+    expect(listed.backup).toEqual({ kind: 'UPLOAD', status: 'SUCCEEDED', sizeBytes: bytes.length });
+    const filesBefore = readdirSync(backupsDir).length;
+    const junk = new FormData();
+    junk.append('file', new Blob([Buffer.from('MZ this is not a dump at all '.repeat(10))]), 'junk.bin');
+    const refused = await fetch(`${base}/api/backups/upload?instanceId=${a}`, { method: 'POST', body: junk, headers: { authorization } });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { type: string } }).error.type).toBe('InvalidInputError');
+    expect(readdirSync(backupsDir)).toHaveLength(filesBefore);
+    await ok(`mutation { deleteBackup(id: "${uploadedId}") { __typename ... on Error { message } } }`);
   }, 60_000);
 
   it('runs a per-second schedule and applies its retention', async () => {
@@ -323,6 +366,20 @@ describe.skipIf(!ready)('control plane end to end (Docker, postgres:15 and postg
     const containers = await dockerLines(['ps', '-aq', '--filter', `label=krint.instance=${b}`]);
     expect(containers).toHaveLength(1);
   }, 360_000);
+
+  it('changes visibility by recreating the container on the same port, data intact', async () => {
+    const before = await gql(`{ instance(id: "${b}") { ... on Instance { hostPort containerName } } }`);
+    const progress = subscribe<Progress>(`subscription($id: ID!) { operationProgress(instanceId: $id, operation: VISIBILITY) { phase message done error } }`, { id: b }, (e) => e.done, 300_000);
+    await ok(`mutation { setInstanceVisibility(id: "${b}", isPublic: true) { __typename ... on Error { message } } }`);
+    const events = await progress.done;
+    expect(events[events.length - 1]!.error, events.map((e) => e.message).join('\n')).toBeNull();
+    const after = await gql(`{ instance(id: "${b}") { ... on Instance { isPublic hostPort containerName state } } }`);
+    expect(after.instance).toMatchObject({ isPublic: true, hostPort: before.instance.hostPort, state: 'RUNNING' });
+    const binding = await dockerLines(['port', after.instance.containerName]);
+    expect(binding.join('\n')).toContain(`0.0.0.0:${before.instance.hostPort}`);
+    expect(await dockerLines(['ps', '-aq', '--filter', `name=${before.instance.containerName}`])).toEqual([]);
+    expect(await count(b)).toBe(rowsInA);
+  }, 240_000);
 
   it('follows the container log over WebSocket', async () => {
     const info = await gql(`{ instance(id: "${a}") { ... on Instance { containerName } } }`);

@@ -8,6 +8,7 @@ import { loadConfig } from '../config.js';
 import { Instance, Node } from '../db/entities.js';
 import { Vault } from '../vault/index.js';
 import { testEngineRegistry } from '../test-support.js';
+import { bearerFor } from '../auth/testing.js';
 
 /**
  * The schema through yoga.fetch, without a port or Docker: validation, typed errors and the
@@ -15,9 +16,10 @@ import { testEngineRegistry } from '../test-support.js';
  */
 let krint: Krint;
 let dataDir: string;
+let authorization: string;
 
 async function gql<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const response = await krint.yoga.fetch('http://krint.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const response = await krint.yoga.fetch('http://krint.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ query, variables }) });
   const body = (await response.json()) as { data?: T; errors?: { message: string }[] };
   if (body.errors) throw new Error(body.errors.map((e) => e.message).join('; '));
   return body.data as T;
@@ -26,6 +28,7 @@ async function gql<T = Record<string, any>>(query: string, variables: Record<str
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'krint-api-'));
   krint = await createKrint({ config: loadConfig({ env: { Krint__DataDir: dataDir }, cwd: dataDir }), localExecutor: null, engines: await testEngineRegistry(), log: () => undefined });
+  authorization = await bearerFor(krint, 'admin', 'api-test');
 });
 
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import type { ContainerStatus } from '@krint/agent';
+import type { CommandArgs, CommandExecutor, ContainerStatus } from '@krint/agent';
 import { assertCreatableName, assertSafePassword, InvalidInputError, NotFoundError } from '@krint/engine-sdk';
 import { Backup, BackupSchedule, Instance, ManagedDatabase, ManagedUser, Node } from '../db/entities.js';
 import { ConflictError, describeError } from '../errors.js';
@@ -27,6 +27,9 @@ export interface ConnectionDetails {
   readonly database: string;
   readonly strings: { label: string; value: string }[];
 }
+
+/** Ports of a configured range tried before giving up (other programs may hold some). */
+const MAX_PORT_ATTEMPTS = 20;
 
 /** Display names: trimmed, 1 to 64 characters, no control characters. */
 export function validateDisplayName(raw: string): string {
@@ -77,6 +80,7 @@ export class InstanceService {
     if (nodeId !== null && !(await em.findOne(Node, { id: nodeId }))) throw new NotFoundError(`No node with id "${nodeId}".`);
     const executor = this.deps.executors.for(nodeId);
 
+    const portCandidates = await this.#portCandidates(engine.id, nodeId);
     const instance = em.create(Instance, {
       engine: engine.id,
       version: version.version,
@@ -102,7 +106,7 @@ export class InstanceService {
         progress.step('pull', `Making sure image ${version.image} is present`);
         for await (const event of executor.stream('image.pull', { image: version.image })) progress.step('pull', event.message, event.current ?? null, event.total ?? null);
         progress.step('create', 'Creating the container');
-        const created = await executor.run('instance.create', {
+        const createArgs = {
           engineId: engine.id,
           version: version.version,
           instanceId: instance.id,
@@ -113,7 +117,8 @@ export class InstanceService {
           isPublic: instance.isPublic,
           storage,
           ...(instance.hostPath ? { hostPath: instance.hostPath } : {}),
-        });
+        };
+        const created = await this.#createOnFreePort(executor, createArgs, portCandidates);
         Object.assign(instance, { containerId: created.containerId, containerName: created.containerName, volumeName: created.volumeName, hostPort: created.hostPort });
         await em.flush();
         progress.step('ready', `Waiting for ${engine.displayName} to accept connections on port ${created.hostPort}`);
@@ -137,6 +142,35 @@ export class InstanceService {
       }
     }).catch(() => undefined);
     return instance;
+  }
+
+  /**
+   * Ports to try from the configured range (`krint.port_ranges.<engine>`), skipping those Krint
+   * already gave to an instance on the same host; null lets the agent use the engine's own range.
+   */
+  async #portCandidates(engineId: string, nodeId: string | null): Promise<number[] | null> {
+    const range = this.deps.config.portRanges[engineId];
+    if (!range) return null;
+    const used = new Set((await this.deps.orm.em.fork().find(Instance, { nodeId }, { fields: ['hostPort'] })).map((i) => i.hostPort));
+    const free: number[] = [];
+    for (let port = range[0]; port <= range[1] && free.length < MAX_PORT_ATTEMPTS; port++) if (!used.has(port)) free.push(port);
+    if (free.length === 0) throw new ConflictError(`No free host port in ${range[0]}-${range[1]} for ${engineId}; widen krint.port_ranges.${engineId} or delete an instance.`);
+    return free;
+  }
+
+  /** Creates the container on the first candidate port nothing else holds (or any port of the engine's range). */
+  async #createOnFreePort(executor: CommandExecutor, args: CommandArgs<'instance.create'>, candidates: number[] | null) {
+    if (!candidates) return executor.run('instance.create', args);
+    let lastError: unknown;
+    for (const hostPort of candidates) {
+      try {
+        return await executor.run('instance.create', { ...args, hostPort });
+      } catch (error) {
+        if (!/already in use|already allocated/i.test(describeError(error))) throw error;
+        lastError = error;
+      }
+    }
+    throw lastError;
   }
 
   /** Live container state for several instances, grouped per host; unreachable hosts answer `null`. */

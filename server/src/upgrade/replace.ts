@@ -30,6 +30,8 @@ export interface ReplacedContainer {
   readonly containerName: string;
   readonly volumeName: string | null;
   readonly hostPort: number;
+  /** The safety backup taken before the old container was stopped. */
+  readonly backupId: string;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function replaceContainer(deps: ServiceDeps, backups: BackupService
 
   progress.step('stop', `Stopping the current container (its data is kept)`);
   await executor.run('instance.stop', { containerId: address.containerId });
-  let created: ReplacedContainer | null = null;
+  let created: Omit<ReplacedContainer, 'backupId'> | null = null;
   try {
     progress.step('create', `Creating a ${engine.displayName} ${request.version} container on port ${address.hostPort}`);
     fail('create');
@@ -84,7 +86,7 @@ export async function replaceContainer(deps: ServiceDeps, backups: BackupService
     fail('verify');
     const problems = compareInventories(before, after);
     if (problems.length > 0) throw new UnavailableError(`Verification failed: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` and ${problems.length - 5} more` : ''}.`);
-    return created;
+    return { ...created, backupId: backup.id };
   } catch (error) {
     progress.step('rollback', `Rolling back: ${describeError(error)}`);
     if (created) await executor.run('instance.remove', { containerId: created.containerId, removeVolume: true }).catch(() => undefined);

@@ -61,6 +61,8 @@ export class UpgradeService {
           Object.assign(instance, { previousVersion: oldVersion, previousContainerId: old.containerId, previousContainerName: old.containerName, previousVolumeName: old.volumeName, version });
         } else {
           await handle.executor.run('instance.remove', { containerId: old.containerId!, removeVolume: true }).catch(() => undefined);
+          // The data now lives in the new container and was verified; the safety dump is not needed.
+          await this.backups.delete(created.backupId, actor).catch(() => undefined);
           instance.isPublic = isPublic;
         }
         Object.assign(instance, { containerId: created.containerId, containerName: created.containerName, volumeName: created.volumeName, hostPort: created.hostPort, status: 'ready' });

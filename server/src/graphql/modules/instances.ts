@@ -1,4 +1,4 @@
-import { Instance } from '../../db/entities.js';
+import { Instance, Node } from '../../db/entities.js';
 import type { ConnectionDetails } from '../../services/instances.js';
 import { builder } from '../builder.js';
 import { stringEnum } from '../enum.js';
@@ -42,6 +42,10 @@ export const InstanceRef = builder.objectType(Instance, {
     previousVersion: t.exposeString('previousVersion', { nullable: true, description: 'Set after an upgrade while `rollbackUpgrade` can return to it.' }),
     canRollback: t.boolean({ resolve: (i) => i.previousContainerId !== null }),
     nodeId: t.exposeString('nodeId', { nullable: true, description: "Null when the instance runs on the control plane's own Docker host." }),
+    nodeName: t.string({
+      nullable: true,
+      resolve: async (i, _args, ctx) => (i.nodeId ? ((await ctx.services.deps.orm.em.fork().findOne(Node, { id: i.nodeId }))?.name ?? null) : null),
+    }),
     nodeConnected: t.boolean({ resolve: (i, _args, ctx) => ctx.services.deps.executors.isConnected(i.nodeId) }),
     status: t.field({ type: InstanceStatusEnum, resolve: (i) => i.status }),
     statusDetail: t.exposeString('statusDetail', { nullable: true }),
