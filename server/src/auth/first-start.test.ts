@@ -1,0 +1,55 @@
+import { createEngineRegistry } from '@krint/agent';
+import { describe, expect, it } from 'vitest';
+import { createKrint } from '../app.js';
+import { loadConfig } from '../config.js';
+import { FailureLimiter } from './rate-limit.js';
+import { startTestKrint } from './testing.js';
+
+describe('first start', () => {
+  it('creates admin with a generated password logged exactly once, and never again on the next start', async () => {
+    const first = await startTestKrint();
+    const lines = first.logs.filter((line) => line.includes('built-in user'));
+    expect(lines).toHaveLength(1);
+    const password = /generated password (\S+) /.exec(lines[0]!)?.[1];
+    expect(password && password.length >= 40).toBe(true);
+    expect(lines[0]).toMatch(/only secret Krint ever logs/);
+    expect(await first.krint.auth.users.verify('admin', password!)).not.toBeNull();
+    expect(await first.krint.auth.users.verify('admin', `${password}x`)).toBeNull();
+    await first.krint.close();
+
+    const logs: string[] = [];
+    const again = await createKrint({ config: loadConfig({ env: { Krint__DataDir: first.dataDir }, cwd: first.dataDir }), localExecutor: null, engines: await createEngineRegistry(), log: (m) => logs.push(m) });
+    await again.close();
+    expect(logs.join('\n')).not.toContain(password!);
+    expect(logs.filter((line) => line.includes('built-in user'))).toHaveLength(0);
+  });
+
+  it('refuses a too-short Auth__AdminPassword and half an OIDC configuration', () => {
+    expect(() => loadConfig({ env: { Auth__AdminPassword: 'short' }, cwd: '/' })).toThrow(/Auth__AdminPassword must have at least 12 characters/);
+    expect(() => loadConfig({ env: { Oidc__Authority: 'https://id.example' }, cwd: '/' })).toThrow(/needs both Oidc__Authority and Oidc__ClientId/);
+    expect(() => loadConfig({ env: { Oidc__Authority: 'http://id.example', Oidc__ClientId: 'krint' }, cwd: '/' })).toThrow(/must be an https:\/\/ URL/);
+  });
+});
+
+describe('FailureLimiter', () => {
+  it('blocks a key after its failures until the window ends, per key', () => {
+    let now = 0;
+    const limiter = new FailureLimiter(2, 60_000, 100, () => now);
+    limiter.recordFailure('10.0.0.1');
+    expect(limiter.blockedFor('10.0.0.1')).toBe(0);
+    limiter.recordFailure('10.0.0.1');
+    expect(limiter.blockedFor('10.0.0.1')).toBe(60);
+    expect(limiter.blockedFor('10.0.0.2')).toBe(0);
+    now = 30_000;
+    expect(limiter.blockedFor('10.0.0.1')).toBe(30);
+    now = 60_000;
+    expect(limiter.blockedFor('10.0.0.1')).toBe(0);
+  });
+
+  it('stays bounded under a flood of distinct keys', () => {
+    const limiter = new FailureLimiter(1, 60_000, 10);
+    for (let i = 0; i < 1000; i++) limiter.recordFailure(`key-${i}`);
+    expect(limiter.blockedFor('key-999')).toBeGreaterThan(0);
+    expect(limiter.blockedFor('key-0')).toBe(0);
+  });
+});
