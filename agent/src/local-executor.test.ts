@@ -117,6 +117,30 @@ describe.skipIf(!hasImage)('LocalExecutor against Docker (busybox fixture engine
     await expect(agent.executor.run('exec.input', { sessionId: 'gone-session', data: 'x' })).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('ends a terminal session when its stream is cancelled', async () => {
+    const controller = new AbortController();
+    let sessionId = '';
+    for await (const item of agent.executor.stream('exec.attach', { containerId: address.containerId, command: ['sh'], columns: 80, rows: 24 }, { signal: controller.signal })) {
+      if (item.kind === 'started') {
+        sessionId = item.sessionId;
+        expect(agent.context.terminals.ids).toContain(sessionId);
+        controller.abort();
+      }
+    }
+    expect(sessionId).not.toBe('');
+    expect(agent.context.terminals.ids).not.toContain(sessionId);
+    await expect(agent.executor.run('exec.input', { sessionId, data: 'echo\n' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('answers agent.info and agent.ping', async () => {
+    const info = await agent.executor.run('agent.info', {});
+    expect(info).toMatchObject({ protocolVersion: '1.0', engines: ['busybox', 'busybox-broken'], krintVersion: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(info.dockerVersion).toMatch(/^\d+\.\d+/);
+    const ping = await agent.executor.run('agent.ping', { sentAt: 1234 });
+    expect(ping.sentAt).toBe(1234);
+    expect(Math.abs(ping.agentTime - Date.now())).toBeLessThan(5_000);
+  });
+
   it('maps a missing capability to NOT_SUPPORTED and a missing container to NOT_FOUND', async () => {
     await expect(agent.executor.run('db.listDatabases', { instance: address })).rejects.toBeInstanceOf(NotSupportedError);
     const dump = (async () => {

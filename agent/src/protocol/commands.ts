@@ -96,11 +96,17 @@ export interface CommandMap {
   'agent.info': { args: Record<string, never>; result: AgentInfo };
   'agent.ping': { args: { readonly sentAt: number }; result: { readonly sentAt: number; readonly agentTime: number } };
 
+  /**
+   * Creates the container with its volume or host folder and starts it (the port is only bound at
+   * start, so a clash is found here; an allocated port moves on to the next free one). Fails before
+   * creating anything on an unknown version or plugin or a missing image, and removes what it made
+   * on any later failure. `instance.start` afterwards is harmless.
+   */
   'instance.create': { args: CreateInstanceArgs; result: CreatedInstance };
   'instance.start': { args: { readonly containerId: string }; result: ContainerStatus };
   'instance.stop': { args: { readonly containerId: string }; result: ContainerStatus };
   'instance.restart': { args: { readonly containerId: string }; result: ContainerStatus };
-  /** Removes the container, and its named volume when `removeVolume`. Idempotent. */
+  /** Removes the container, and its named volume when `removeVolume`. Idempotent. Refuses containers without `krint.managed=true`. */
   'instance.remove': { args: { readonly containerId: string; readonly removeVolume: boolean }; result: { readonly removed: boolean } };
   'instance.status': { args: { readonly containerIds: readonly string[] }; result: Record<string, ContainerStatus> };
   'instance.stats': { args: { readonly containerIds: readonly string[] }; result: Record<string, ContainerStats> };
@@ -133,7 +139,7 @@ export interface CommandMap {
   'users.revoke': { args: Addressed<{ readonly name: string; readonly database: string }>; result: Record<string, never> };
   'users.listGrants': { args: Addressed<{ readonly name?: string }>; result: Grant[] };
 
-  /** Writes to an interactive exec session opened by the `exec.attach` stream. */
+  /** Writes to an interactive exec session opened by the `exec.attach` stream; `data` is UTF-8 text (keystrokes). */
   'exec.input': { args: { readonly sessionId: string; readonly data: string }; result: Record<string, never> };
   'exec.resize': { args: { readonly sessionId: string; readonly columns: number; readonly rows: number }; result: Record<string, never> };
 }
@@ -167,7 +173,11 @@ export interface StreamMap {
   'image.pull': { args: { readonly image: string }; item: ProgressEvent };
   /** The container log: `tail` last lines, then follows until cancelled. */
   'logs.follow': { args: { readonly containerId: string; readonly tail: number; readonly follow: boolean }; item: LogLine };
-  /** A dump as base64 chunks (binary-safe over JSON). Ends after the last chunk; errors if the dump fails. */
+  /**
+   * A dump as base64 chunks (binary-safe over JSON). Ends after the last chunk; errors if the dump
+   * fails, i.e. when the dump tool exits non-zero or writes anything to stderr (checked after the
+   * last chunk, so a consumer must treat the file as good only once the stream ends cleanly).
+   */
   'backup.dump': { args: Addressed; item: DumpChunk };
   /** An interactive shell; the first item carries the session id for `exec.input`/`exec.resize`. */
   'exec.attach': { args: { readonly containerId: string; readonly command?: readonly string[]; readonly columns: number; readonly rows: number }; item: ExecOutput };
@@ -182,6 +192,7 @@ export const DUMP_CHUNK_BYTES = 256 * 1024;
 
 export type ExecOutput =
   | { readonly kind: 'started'; readonly sessionId: string }
+  /** Terminal output as UTF-8 text; a character split between reads is never cut in half. */
   | { readonly kind: 'output'; readonly data: string }
   | { readonly kind: 'exit'; readonly exitCode: number | null };
 
