@@ -3,6 +3,8 @@
 #   bash engines/test-images/build-all.sh            # build missing images
 #   bash engines/test-images/build-all.sh --force    # rebuild all
 #   bash engines/test-images/build-all.sh [--force] postgres:15 redis:7   # only these
+# KRINT_IMAGE_PREFIX=scratch/ builds scratch/postgres:15 etc. instead (for trying changes without
+# replacing the images other tests use).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -11,7 +13,7 @@ wanted=()
 for arg in "$@"; do
   case "$arg" in
     --force|-f) force=1 ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     -*) die "unknown option $arg" ;;
     *) wanted+=("$arg") ;;
   esac
@@ -46,7 +48,7 @@ for entry in "${ALL[@]}"; do
     for w in "${wanted[@]}"; do [ "$w" = "$name" ] && match=1; done
     [ $match = 1 ] || continue
   fi
-  if [ $force = 0 ] && image_exists "$name"; then
+  if [ $force = 0 ] && image_exists "${KRINT_IMAGE_PREFIX:-}$name"; then
     summary+=("$name: present, skipped")
   else
     todo+=("$entry")
@@ -58,7 +60,7 @@ build_one() {
   local i=$1 name=$2 cmd=$3 t0 rc=0
   t0=$(now)
   # shellcheck disable=SC2086
-  bash "$IMAGES_DIR"/$cmd >"$logdir/$i.log" 2>&1 || rc=$?
+  bash "$IMAGES_DIR"/$cmd "${KRINT_IMAGE_PREFIX:-}$name" >"$logdir/$i.log" 2>&1 || rc=$?
   if [ $rc = 0 ]; then echo "$(( $(now) - t0 ))" >"$logdir/$i.result"; else echo FAILED >"$logdir/$i.result"; fi
   return $rc
 }
@@ -78,7 +80,7 @@ if [ ${#todo[@]} -gt 0 ]; then
     name=${entry%%|*}
     cmd=${entry#*|}
     while [ "$running" -ge "$JOBS" ]; do wait -n || true; running=$(jobs -rp | wc -l); done
-    log "building $name ($cmd)"
+    log "building ${KRINT_IMAGE_PREFIX:-}$name ($cmd)"
     build_one "$i" "$name" "$cmd" &
     pid_of[$i]=$!
     running=$(jobs -rp | wc -l)
