@@ -228,11 +228,21 @@ export class MongoSession implements EngineSession {
     const { name, document } = parseConsoleCommand(text, options);
     const started = Date.now();
     let reply: Document;
+    let timer: NodeJS.Timeout | undefined;
+    // maxTimeMS makes the server stop the command; this bound covers a server that does not answer.
+    const unanswered = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new EngineError('UNAVAILABLE', `The command did not finish within ${options.timeoutMs} ms.`)),
+        options.timeoutMs + 2_000,
+      );
+    });
     try {
-      reply = await db.command(document, { timeoutMS: options.timeoutMs + 1_000 });
+      reply = await Promise.race([db.command(document), unanswered]);
     } catch (error) {
       if (error instanceof MongoServerError) throw new InvalidInputError(`MongoDB refused ${name}: ${error.message}`, 'text');
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
     const limit = Math.max(1, Math.floor(options.rowLimit));
     const { rows, more } = consoleRows(name, reply, limit);

@@ -159,6 +159,15 @@ describe.skipIf(!available)('redis engine against a real redis:7 server', () => 
       await expect(fresh.updateRow!('1', '*', { key: { key: 'hash:1' }, changes: { key: 'renamed' } })).rejects.toThrow(/Renaming/);
       await expect(fresh.updateRow!('1', '*', { key: { key: 'missing' }, changes: { value: 'x' } })).rejects.toBeInstanceOf(NotFoundError);
 
+      // Binary strings are shown as base64 and cannot be overwritten from the editor.
+      const raw = await rawClient(target, 1);
+      await raw.set('blob:1', Buffer.from([0xff, 0x00, 0xfe]));
+      raw.disconnect();
+      const [blob] = (await fresh.readRows('1', 'blob:*', { limit: 10 })).rows;
+      expect(blob).toMatchObject({ type: 'string', value: { $base64: '/wD+' }, length: 3, complete: false });
+      await expect(fresh.updateRow!('1', '*', { key: { key: 'blob:1' }, changes: { value: 'text' } })).rejects.toThrow(/binary \(not UTF-8\) string, shown as base64/);
+      await fresh.deleteRow!('1', '*', { key: 'blob:1' });
+
       await fresh.deleteRow!('1', '*', { key: 'set:1' });
       await expect(fresh.deleteRow!('1', '*', { key: 'set:1' })).rejects.toBeInstanceOf(NotFoundError);
       expect(await fresh.countRows('1', '*')).toBe(4);

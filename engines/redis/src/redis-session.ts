@@ -231,6 +231,9 @@ export class RedisSession implements EngineSession {
       checkExpected(current, update.expected);
       const multi = client.multi();
       if (rewrite) {
+        if (current.type === 'string' && typeof current.value === 'object' && current.value !== null) {
+          throw new InvalidInputError('The key holds a binary (not UTF-8) string, shown as base64; the editor does not overwrite it. Use the console for this key.', 'value');
+        }
         if (current.complete !== true) {
           throw new InvalidInputError(
             `The key holds ${String(current.length)} items (or bytes), more than Krint shows; saving the shown part would drop the rest. Use the console for this key.`,

@@ -8,7 +8,7 @@ import { InvalidInputError, type ColumnInfo, type JsonValue, type Row } from '@k
  *
  * | type   | value                                   |
  * |--------|-----------------------------------------|
- * | string | `"text"`                                |
+ * | string | `"text"` (`{ "$base64": … }` when not UTF-8, read only) |
  * | hash   | `{ "field": "value" }`                  |
  * | list   | `["a", "b"]` in list order              |
  * | set    | `["a", "b"]` sorted                     |
@@ -62,7 +62,7 @@ export async function readKeyRows(client: Redis, keys: readonly string[]): Promi
 function queueValueRead(pipeline: ChainableCommander, key: string, type: string): void {
   switch (type) {
     case 'string':
-      pipeline.strlen(key).getrange(key, 0, PREVIEW_STRING_BYTES - 1);
+      pipeline.strlen(key).getrangeBuffer(key, 0, PREVIEW_STRING_BYTES - 1);
       break;
     case 'hash':
       pipeline.hlen(key).hscan(key, '0', 'COUNT', PREVIEW_ITEMS);
@@ -89,8 +89,12 @@ function decodeValue(type: string, lengthReply: unknown, valueReply: unknown): [
   const length = Number(lengthReply);
   switch (type) {
     case 'string': {
-      const text = String(valueReply);
-      return [length, text, Buffer.byteLength(text, 'utf8') >= length];
+      const bytes = valueReply as Buffer;
+      const text = decodeUtf8(bytes, bytes.length < length);
+      // Binary strings are shown as base64 and are never complete, so the editor cannot save a
+      // text version of them over the original bytes.
+      if (text === null) return [length, { $base64: bytes.toString('base64') }, false];
+      return [length, text, bytes.length >= length];
     }
     case 'hash': {
       const [, flat] = valueReply as [string, string[]];
@@ -125,6 +129,23 @@ function decodeValue(type: string, lengthReply: unknown, valueReply: unknown): [
     default:
       return [0, null, false];
   }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The text of `bytes`, or `null` when they are not valid UTF-8. A preview cut at a byte limit may
+ * end inside a character, so up to three trailing bytes may be dropped from a cut preview.
+ */
+function decodeUtf8(bytes: Buffer, cut: boolean): string | null {
+  for (let drop = 0; drop <= (cut ? 3 : 0) && drop < bytes.length; drop++) {
+    try {
+      return strictUtf8.decode(bytes.subarray(0, bytes.length - drop));
+    } catch {
+      // try one byte shorter
+    }
+  }
+  return bytes.length === 0 ? '' : null;
 }
 
 async function execPipeline(pipeline: ChainableCommander): Promise<unknown[]> {
