@@ -392,11 +392,16 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     this.#batch.push(record);
     this.#batchBytes += record.length;
     this.#lastSentAt = Date.now();
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      // Records produced in the same turn share one frame; the client splits frames on 0x1E.
-      setImmediate(() => this.#flush());
+    if (this.#flushScheduled) return;
+    if (this.#inflightBytes === 0 && this.#batch.length === 1 && this.#socket) {
+      // An idle socket sends at once: a lone reply should not wait for the next loop turn.
+      this.#flushTo(this.#socket);
+      return;
     }
+    this.#flushScheduled = true;
+    // While a frame is on its way, records gather and share the next frame; the client splits
+    // frames on 0x1E.
+    setImmediate(() => this.#flush());
   }
 
   #flush(): void {

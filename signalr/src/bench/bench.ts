@@ -1,0 +1,223 @@
+/**
+ * Hub benchmark: the official client against our hub, and a bare `ws` client against a bare `ws`
+ * server doing the same exchanges, on this machine in one run.
+ *
+ *   (a) client-result round trip: the server calls the client and awaits the value, in sequence;
+ *   (b) pipelined invocations: the client keeps WINDOW calls in flight;
+ *   (c) hub server memory (after GC) across 1,000,000 invocations.
+ *
+ * `npm run bench -w @krint/signalr` prints a markdown report; add `-- --write` to also replace
+ * the "SignalR hub" section of BENCHMARKS.md at the repository root.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { HubConnectionBuilder, LogLevel, type HubConnection } from '@microsoft/signalr';
+import { WebSocket } from 'ws';
+import { BENCH_HUB_PATH, type DriverRequest, type ServerReply } from './bench-protocol.js';
+
+const WARMUP_ROUND_TRIPS = 1_000;
+const ROUND_TRIPS = 10_000;
+const WARMUP_CALLS = 20_000;
+const PIPELINED_CALLS = 200_000;
+const WINDOW = 1_000;
+const MEMORY_CALLS = 1_000_000;
+const MEMORY_SAMPLE_EVERY = 100_000;
+const SECTION_TITLE = '## SignalR hub';
+
+/** A server process speaking the driver protocol over IPC, one request at a time. */
+class ServerProcess {
+  #waiting: ((reply: ServerReply) => void) | undefined;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (reply: ServerReply) => {
+      const resolve = this.#waiting;
+      this.#waiting = undefined;
+      resolve?.(reply);
+    });
+  }
+
+  static async start(file: string): Promise<{ server: ServerProcess; port: number }> {
+    const child = fork(fileURLToPath(new URL(file, import.meta.url)), [], {
+      execArgv: ['--import', 'tsx', '--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const server = new ServerProcess(child);
+    const listening = await server.#next();
+    if (listening.type !== 'listening') throw new Error('Server did not start');
+    return { server, port: listening.port };
+  }
+
+  async request<T extends ServerReply['type']>(request: DriverRequest & { type: T }): Promise<Extract<ServerReply, { type: T }>> {
+    const reply = this.#next();
+    this.child.send(request);
+    return (await reply) as Extract<ServerReply, { type: T }>;
+  }
+
+  stop(): void {
+    this.child.disconnect();
+    this.child.kill();
+  }
+
+  #next(): Promise<ServerReply> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('Server process did not answer within 120 s')), 120_000);
+      this.#waiting = (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      };
+    });
+  }
+}
+
+/** Runs `total` calls keeping `window` in flight; returns calls per second. */
+async function pipelined(total: number, window: number, call: (index: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < total) await call(next++);
+  };
+  await Promise.all(Array.from({ length: window }, worker));
+  return total / ((performance.now() - started) / 1_000);
+}
+
+interface RoundTripStats {
+  readonly meanUs: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+}
+
+function stats(samples: number[]): RoundTripStats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { meanUs: sorted.reduce((sum, value) => sum + value, 0) / sorted.length, p50Us: at(0.5), p99Us: at(0.99) };
+}
+
+interface MemorySample {
+  readonly messages: number;
+  readonly heapUsed: number;
+  readonly rss: number;
+}
+
+async function benchHub(): Promise<{ roundTrip: RoundTripStats; throughput: number; memory: MemorySample[] }> {
+  const { server, port } = await ServerProcess.start('./hub-bench-server.ts');
+  const client: HubConnection = new HubConnectionBuilder()
+    .withUrl(`http://127.0.0.1:${port}${BENCH_HUB_PATH}`)
+    .configureLogging(LogLevel.None)
+    .build();
+  client.on('echo', (value: unknown) => value);
+  await client.start();
+  try {
+    await server.request({ type: 'roundTrips', count: WARMUP_ROUND_TRIPS });
+    const roundTrip = stats((await server.request({ type: 'roundTrips', count: ROUND_TRIPS })).samplesUs);
+    await pipelined(WARMUP_CALLS, WINDOW, (i) => client.invoke('echo', i));
+    const throughput = await pipelined(PIPELINED_CALLS, WINDOW, (i) => client.invoke('echo', i));
+    const memory: MemorySample[] = [await server.request({ type: 'memory' })];
+    for (let done = 0; done < MEMORY_CALLS; done += MEMORY_SAMPLE_EVERY) {
+      await pipelined(MEMORY_SAMPLE_EVERY, WINDOW, (i) => client.invoke('echo', i));
+      memory.push(await server.request({ type: 'memory' }));
+    }
+    return { roundTrip, throughput, memory };
+  } finally {
+    await client.stop();
+    server.stop();
+  }
+}
+
+async function benchBareWebSocket(): Promise<{ roundTrip: RoundTripStats; throughput: number }> {
+  const { server, port } = await ServerProcess.start('./ws-bench-server.ts');
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const pending = new Map<number, (value: unknown) => void>();
+  socket.on('message', (data: Buffer) => {
+    const message = JSON.parse(data.toString('utf8')) as { kind: string; id: number; value: unknown };
+    // The same two exchanges as the hub: answer the server's requests, match results to calls.
+    if (message.kind === 'request') socket.send(JSON.stringify({ kind: 'reply', id: message.id, value: message.value }));
+    else {
+      pending.get(message.id)?.(message.value);
+      pending.delete(message.id);
+    }
+  });
+  let nextId = 0;
+  const call = (value: number) =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve);
+      socket.send(JSON.stringify({ kind: 'call', id, value }));
+    });
+  try {
+    await server.request({ type: 'roundTrips', count: WARMUP_ROUND_TRIPS });
+    const roundTrip = stats((await server.request({ type: 'roundTrips', count: ROUND_TRIPS })).samplesUs);
+    await pipelined(WARMUP_CALLS, WINDOW, call);
+    const throughput = await pipelined(PIPELINED_CALLS, WINDOW, call);
+    return { roundTrip, throughput };
+  } finally {
+    socket.close();
+    server.stop();
+  }
+}
+
+function machine(): string {
+  let cpu = 'unknown CPU';
+  try {
+    cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpu;
+  } catch {
+    // Not Linux: leave the model out.
+  }
+  return `${availableParallelism()} × ${cpu}, Node ${process.version}`;
+}
+
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+const fixed = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function report(hub: Awaited<ReturnType<typeof benchHub>>, bare: Awaited<ReturnType<typeof benchBareWebSocket>>): string {
+  const first = hub.memory[1] ?? hub.memory[0];
+  const last = hub.memory.at(-1);
+  const growth = first && last ? last.heapUsed - first.heapUsed : 0;
+  const lines = [
+    SECTION_TITLE,
+    '',
+    `Measured by \`npm run bench -w @krint/signalr\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}.`,
+    'The hub runs in its own process with the official `@microsoft/signalr` client in the driver process;',
+    'the baseline is a bare `ws` server and client exchanging the same JSON messages.',
+    '',
+    '| Measure | Hub + official client | Bare `ws` | Ratio (hub / bare) | Target |',
+    '|---|---:|---:|---:|---|',
+    `| Client-result round trip, mean (µs) | ${fixed(hub.roundTrip.meanUs)} | ${fixed(bare.roundTrip.meanUs)} | ${(hub.roundTrip.meanUs / bare.roundTrip.meanUs).toFixed(2)}× | ≤ 2× |`,
+    `| Client-result round trip, p50 / p99 (µs) | ${fixed(hub.roundTrip.p50Us)} / ${fixed(hub.roundTrip.p99Us)} | ${fixed(bare.roundTrip.p50Us)} / ${fixed(bare.roundTrip.p99Us)} | ${(hub.roundTrip.p50Us / bare.roundTrip.p50Us).toFixed(2)}× / ${(hub.roundTrip.p99Us / bare.roundTrip.p99Us).toFixed(2)}× | |`,
+    `| Pipelined invocations (calls/s, ${fixed(WINDOW)} in flight) | ${fixed(hub.throughput)} | ${fixed(bare.throughput)} | ${(hub.throughput / bare.throughput).toFixed(2)}× | ≥ 0.5× |`,
+    '',
+    `Hub server memory after GC over ${fixed(MEMORY_CALLS)} invocations (each one message in and one out):`,
+    '',
+    '| Invocations | heapUsed (MiB) | RSS (MiB) |',
+    '|---:|---:|---:|',
+    ...hub.memory.map((sample) => `| ${fixed(sample.messages)} | ${mib(sample.heapUsed)} | ${mib(sample.rss)} |`),
+    '',
+    `heapUsed from the first sample under load to the last: ${growth >= 0 ? '+' : ''}${mib(growth)} MiB.`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Replaces (or appends) only our section, leaving the other sections as they are. */
+function writeSection(section: string): void {
+  const path = fileURLToPath(new URL('../../../BENCHMARKS.md', import.meta.url));
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  const start = current.indexOf(`${SECTION_TITLE}\n`);
+  if (start === -1) {
+    writeFileSync(path, `${current.trimEnd()}\n\n${section}`);
+    return;
+  }
+  const nextHeading = current.indexOf('\n## ', start + SECTION_TITLE.length);
+  const end = nextHeading === -1 ? current.length : nextHeading + 1;
+  writeFileSync(path, current.slice(0, start) + section + (nextHeading === -1 ? '' : '\n') + current.slice(end));
+}
+
+const started = performance.now();
+const bare = await benchBareWebSocket();
+const hub = await benchHub();
+const section = report(hub, bare);
+console.log(section);
+console.log(`(benchmark took ${((performance.now() - started) / 1_000).toFixed(0)} s)`);
+if (process.argv.includes('--write')) writeSection(section);

@@ -1,0 +1,48 @@
+/**
+ * The hub side of the benchmark, run in its own process so its memory is measured alone:
+ * `echo` for invocation throughput, and client-result round trips on request from the driver.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Hub } from '../hub.js';
+import { HubServer } from '../hub-server.js';
+import { BENCH_HUB_PATH, type DriverRequest, type ServerReply } from './bench-protocol.js';
+
+let messages = 0;
+const hubs = new HubServer();
+const hub = hubs.mapHub(
+  BENCH_HUB_PATH,
+  new Hub().method('echo', (_ctx, value: unknown) => {
+    messages++;
+    return value;
+  }),
+);
+const http = createServer();
+hubs.attach(http);
+
+const reply = (message: ServerReply) => process.send?.(message);
+
+process.on('message', (request: DriverRequest) => {
+  void handle(request);
+});
+
+async function handle(request: DriverRequest): Promise<void> {
+  if (request.type === 'memory') {
+    globalThis.gc?.();
+    const { heapUsed, rss } = process.memoryUsage();
+    return reply({ type: 'memory', heapUsed, rss, messages });
+  }
+  const [connection] = hub.connections();
+  if (!connection) throw new Error('No client connected');
+  const client = hub.clients.client(connection.connectionId);
+  const samplesUs: number[] = [];
+  for (let i = 0; i < request.count; i++) {
+    const started = process.hrtime.bigint();
+    await client.invoke('echo', [i]);
+    samplesUs.push(Number(process.hrtime.bigint() - started) / 1_000);
+  }
+  reply({ type: 'roundTrips', samplesUs });
+}
+
+http.listen(0, '127.0.0.1', () => reply({ type: 'listening', port: (http.address() as AddressInfo).port }));
+process.on('disconnect', () => process.exit(0));
