@@ -30,6 +30,12 @@ ALL=(
   "postgres:18|build-postgres.sh 18"
 )
 
+for w in ${wanted[@]+"${wanted[@]}"}; do
+  known=0
+  for entry in "${ALL[@]}"; do [ "${entry%%|*}" = "$w" ] && known=1; done
+  [ $known = 1 ] || die "unknown image $w (known: $(printf '%s ' "${ALL[@]%%|*}"))"
+done
+
 docker info >/dev/null 2>&1 || die "docker daemon not reachable (docker info failed)"
 
 # Images are built in parallel (after the shared base root file system); KRINT_IMAGE_JOBS sets how
