@@ -14,7 +14,7 @@ const PASSWORD = 'Busybox-secret-42';
  * A real engine for the Docker paths: busybox's httpd as the "server". It has no sessions, so
  * every database command must come back as "not supported".
  */
-function busyboxEngine(id: string, startServer: boolean): Engine {
+function busyboxEngine(id: string, mode: 'serve' | 'idle' | 'crash'): Engine {
   return {
     id,
     displayName: 'Busybox httpd',
@@ -30,7 +30,7 @@ function busyboxEngine(id: string, startServer: boolean): Engine {
     containerSpec: (input) => ({
       image: input.version.image,
       env: { ROOT_PASSWORD: input.rootPassword, ...(input.plugins.includes('verbose') ? { VERBOSE: 'yes' } : {}) },
-      cmd: ['sh', '-c', `echo "booting with password $ROOT_PASSWORD"; mkdir -p /data/www; echo hi > /data/www/index.html; trap 'exit 0' TERM; ${startServer ? 'httpd -f -p 7000 -h /data/www' : 'sleep 3600'} & wait`],
+      cmd: ['sh', '-c', `echo "booting with password $ROOT_PASSWORD"; mkdir -p /data/www; echo hi > /data/www/index.html; trap 'exit 0' TERM; ${{ serve: 'httpd -f -p 7000 -h /data/www', idle: 'sleep 3600', crash: 'exit 3' }[mode]} & wait $!`],
       internalPort: 7000,
       dataPath: '/data',
     }),
@@ -55,7 +55,7 @@ describe.skipIf(!hasImage)('LocalExecutor against Docker (busybox fixture engine
   let volumeName = '';
 
   beforeAll(async () => {
-    agent = await createAgent({ engines: new EngineRegistry([busyboxEngine('busybox', true), busyboxEngine('busybox-broken', false)]) });
+    agent = await createAgent({ engines: new EngineRegistry([busyboxEngine('busybox', 'serve'), busyboxEngine('busybox-broken', 'idle'), busyboxEngine('busybox-crash', 'crash')]) });
     const instance = await agent.executor.run('instance.create', {
       engineId: 'busybox',
       version: '1',
@@ -134,7 +134,7 @@ describe.skipIf(!hasImage)('LocalExecutor against Docker (busybox fixture engine
 
   it('answers agent.info and agent.ping', async () => {
     const info = await agent.executor.run('agent.info', {});
-    expect(info).toMatchObject({ protocolVersion: '1.0', engines: ['busybox', 'busybox-broken'], krintVersion: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(info).toMatchObject({ protocolVersion: '1.0', engines: ['busybox', 'busybox-broken', 'busybox-crash'], krintVersion: expect.stringMatching(/^\d+\.\d+\.\d+/) });
     expect(info.dockerVersion).toMatch(/^\d+\.\d+/);
     const ping = await agent.executor.run('agent.ping', { sentAt: 1234 });
     expect(ping.sentAt).toBe(1234);
@@ -180,6 +180,21 @@ describe.skipIf(!hasImage)('LocalExecutor against Docker (busybox fixture engine
     expect(message).toContain(`127.0.0.1:${broken.hostPort}`);
     expect(message).toContain('booting with password [redacted]');
     expect(message).not.toContain(PASSWORD);
+  });
+
+  it('fails readiness early when the container keeps crashing', async () => {
+    const crashing = await agent.executor.run('instance.create', {
+      engineId: 'busybox-crash', version: '1', instanceId: 'executor-test', slug: 'extest-crash', rootPassword: PASSWORD, defaultDatabase: 'www', plugins: [], isPublic: false, storage: 'volume',
+    });
+    created.push(crashing.containerId);
+    const started = Date.now();
+    const failure = await agent.executor
+      .run('instance.waitReady', { instance: { ...address, engineId: 'busybox-crash', containerId: crashing.containerId, hostPort: crashing.hostPort } })
+      .catch((error: unknown) => error as Error);
+    expect(failure).toBeInstanceOf(UnavailableError);
+    expect((failure as Error).message).toMatch(/restarted \d+ times|is (exited|restarting|dead)/);
+    expect((failure as Error).message).toContain('booting with password [redacted]');
+    expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   it('fails a pull of a missing image with its name', async () => {

@@ -8,6 +8,10 @@ import { TimeoutError, UnavailableError, redact } from './errors.js';
 
 /** Log lines quoted in a readiness failure: enough to show the server's complaint. */
 const LOG_LINES_IN_ERROR = 20;
+/** Longest log line quoted; servers can log whole configuration dumps on one line. */
+const LOG_LINE_CHARS = 400;
+/** Restarts during the wait after which the container is taken to be crash-looping. */
+const CRASH_LOOP_RESTARTS = 3;
 
 /** Where the agent reaches an instance: always through loopback on its own host. */
 export function connectionTarget(address: InstanceAddress, database?: string): ConnectionTarget {
@@ -41,10 +45,12 @@ export async function waitUntilReady(
   let lastError = 'no attempt finished';
   const explain = async (headline: string) => {
     const lines = await lastLogLines(docker, address.containerId, LOG_LINES_IN_ERROR);
-    const logs = lines.length > 0 ? `\nLast log lines:\n${lines.join('\n')}` : '\nThe container wrote no log lines.';
+    const quoted = lines.map((line) => (line.length > LOG_LINE_CHARS ? `${line.slice(0, LOG_LINE_CHARS)}…` : line));
+    const logs = quoted.length > 0 ? `\nLast log lines:\n${quoted.join('\n')}` : '\nThe container wrote no log lines.';
     return redact(`${headline} Last error: ${lastError}.${logs}`, [address.rootPassword]);
   };
 
+  const initialRestarts = await restartCount(docker, address.containerId);
   for (let attempt = 1; ; attempt++) {
     options.signal?.throwIfAborted();
     try {
@@ -60,11 +66,23 @@ export async function waitUntilReady(
         await explain(`The ${engine.displayName} container is ${status.state}${status.exitCode === null ? '' : ` (exit code ${status.exitCode})`}; it stopped before the server at ${where} became ready.`),
       );
     }
+    const restarts = (await restartCount(docker, address.containerId)) - initialRestarts;
+    if (restarts >= CRASH_LOOP_RESTARTS) {
+      throw new UnavailableError(await explain(`The ${engine.displayName} container restarted ${restarts} times while waiting for the server at ${where}; it keeps crashing.`));
+    }
     const delay = delays.next().value as number;
     if (Date.now() + delay >= deadline) {
       throw new TimeoutError(await explain(`The ${engine.displayName} server at ${where} did not become ready within ${Math.round(ceilingMs / 1000)} s (${attempt} attempts).`));
     }
     await sleep(delay, options.signal);
+  }
+}
+
+async function restartCount(docker: Docker, containerId: string): Promise<number> {
+  try {
+    return (await docker.getContainer(containerId).inspect()).RestartCount ?? 0;
+  } catch {
+    return 0;
   }
 }
 
