@@ -13,7 +13,9 @@ export const ACL_FILE = `${REDIS_DATA_PATH}/users.acl`;
  *   password, so the password itself never appears in the container's argv or environment;
  * - users created later and password rotations are saved to the same file (`ACL SAVE`), so a
  *   restart keeps them; with `--requirepass` a restart would reset the root password;
- * - `--appendonly yes` makes every write durable, not just the last snapshot.
+ * - `--appendonly yes` makes every write durable, not just the last snapshot;
+ * - `--repl-diskless-sync-delay 0`: the delay exists to batch several replicas into one transfer;
+ *   Krint runs single servers, and a dump (`redis-cli --rdb`) would otherwise wait 5 s to start.
  *
  * The image's own entrypoint still starts the server, so it drops to the image's unprivileged
  * user and owns `/data` as it does for a plain `redis-server` command.
@@ -25,7 +27,7 @@ export function redisContainerSpec(input: ProvisionInput, serverBinary: string, 
     '  umask 077',
     `  printf 'user default on #%s ~* &* +@all\\n' "$KRINT_ROOT_PASSWORD_SHA256" > ${ACL_FILE}`,
     'fi',
-    `exec docker-entrypoint.sh ${serverBinary} --aclfile ${ACL_FILE} --appendonly yes "$@"`,
+    `exec docker-entrypoint.sh ${serverBinary} --aclfile ${ACL_FILE} --appendonly yes --repl-diskless-sync-delay 0 "$@"`,
   ].join('\n');
   return {
     image: input.version.image,
