@@ -4,6 +4,7 @@ import type { CommandExecutor, CommandName, StreamName, UploadName, DumpChunk } 
 import {
   NodeClientMethods,
   NodeHubMethods,
+  STREAM_BATCH_BYTES,
   STREAM_BATCH_ITEMS,
   STREAM_POLL_MS,
   type Envelope,
@@ -113,8 +114,8 @@ interface OpenStream {
 
 /**
  * Takes what the stream has ready: waits for the first item up to the poll window, then adds
- * items that are already available, up to the batch limit. A dump chunk is 256 KB, so batches
- * of chunks are cut at one to keep every message small.
+ * items that are already available, up to the batch limits (items and bytes), so a log follow
+ * sends lines in bulk and a dump sends a few chunks per message, well under the hub's record limit.
  */
 async function collectBatch(stream: OpenStream): Promise<StreamBatch> {
   const items: unknown[] = [];
@@ -122,12 +123,13 @@ async function collectBatch(stream: OpenStream): Promise<StreamBatch> {
   if (first === 'timeout') return { items, done: false };
   if (first.done) return { items, done: true };
   items.push(first.value);
-  if (isDumpChunk(first.value)) return { items, done: false };
-  while (items.length < STREAM_BATCH_ITEMS) {
+  let bytes = sizeOf(first.value);
+  while (items.length < STREAM_BATCH_ITEMS && bytes < STREAM_BATCH_BYTES) {
     const next = await raceWindow(stream, 0);
     if (next === 'timeout') break;
     if (next.done) return { items, done: true };
     items.push(next.value);
+    bytes += sizeOf(next.value);
   }
   return { items, done: false };
 }
@@ -148,8 +150,12 @@ async function raceWindow(stream: OpenStream, windowMs: number): Promise<Iterato
   }
 }
 
-function isDumpChunk(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && 'data' in value && typeof (value as { data: unknown }).data === 'string';
+/** Rough size of an item on the wire: dump chunks by their base64 text, anything else as small. */
+function sizeOf(value: unknown): number {
+  if (typeof value === 'object' && value !== null && 'data' in value && typeof (value as { data: unknown }).data === 'string') {
+    return (value as { data: string }).data.length;
+  }
+  return 256;
 }
 
 function assertRequest(request: unknown, idField: string): asserts request is { name: string; args: unknown } {

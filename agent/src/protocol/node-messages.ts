@@ -49,8 +49,14 @@ export const NodeHubMethods = {
 /** Longest a `Next` call waits for an item before answering with an empty batch. */
 export const STREAM_POLL_MS = 15_000;
 
-/** At most this many items (or one dump chunk's worth of bytes) are returned by one `Next`. */
+/** At most this many items are returned by one `Next`. */
 export const STREAM_BATCH_ITEMS = 256;
+
+/**
+ * A batch stops growing past this many bytes of chunk text (three base64 dump chunks), keeping one
+ * message well under the node hub's 2 MiB record limit.
+ */
+export const STREAM_BATCH_BYTES = 1024 * 1024;
 
 export interface StreamBatch {
   readonly items: readonly unknown[];

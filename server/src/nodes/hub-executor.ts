@@ -74,13 +74,20 @@ export class HubExecutor implements CommandExecutor {
         const streamId = randomUUID();
         unwrap(await executor.#invoke<Envelope<null>>(NodeClientMethods.openStream, { streamId, name, args }, executor.#options.commandTimeoutMs, options?.signal));
         let finished = false;
+        const next = () => executor.#invoke<Envelope<StreamBatch>>(NodeClientMethods.next, streamId, NEXT_TIMEOUT_MS, options?.signal);
+        // One request stays in flight while the caller consumes the current batch, so a dump moves
+        // at the speed of the link rather than one round trip per batch; memory stays bounded by
+        // two batches.
+        let pending: Promise<Envelope<StreamBatch>> | undefined = next();
         try {
-          while (!finished) {
-            const batch = unwrap(await executor.#invoke<Envelope<StreamBatch>>(NodeClientMethods.next, streamId, NEXT_TIMEOUT_MS, options?.signal));
-            for (const item of batch.items) yield item as StreamItem<K>;
+          while (!finished && pending) {
+            const batch: StreamBatch = unwrap(await pending);
             finished = batch.done;
+            pending = finished ? undefined : next();
+            for (const item of batch.items) yield item as StreamItem<K>;
           }
         } finally {
+          pending?.catch(() => undefined);
           // The reader left early (or failed): stop the producer on the node.
           if (!finished) await executor.#connection.send(NodeClientMethods.cancel, streamId).catch(() => undefined);
         }
