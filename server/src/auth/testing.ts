@@ -1,5 +1,5 @@
 import { createEngineRegistry } from '@krint/agent';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createKrint, type Krint, type KrintOptions } from '../app.js';
@@ -18,8 +18,12 @@ export interface TestKrint {
   readonly logs: string[];
 }
 
-export async function startTestKrint(env: Record<string, string> = {}, options: Pick<KrintOptions, 'authOptions' | 'localExecutor'> = { localExecutor: null }): Promise<TestKrint> {
+export async function startTestKrint(
+  env: Record<string, string> = {},
+  options: Pick<KrintOptions, 'authOptions' | 'localExecutor'> & { readonly krintYaml?: string } = { localExecutor: null },
+): Promise<TestKrint> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'krint-auth-'));
+  if (options.krintYaml) writeFileSync(path.join(dataDir, 'krint.yaml'), options.krintYaml);
   const logs: string[] = [];
   const krint = await createKrint({
     config: loadConfig({ env: { Krint__DataDir: dataDir, ...env }, cwd: dataDir }),
