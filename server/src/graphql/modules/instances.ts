@@ -6,7 +6,7 @@ import { EngineRef } from './engines.js';
 
 export const InstanceStatusEnum = stringEnum('InstanceStatus', ['provisioning', 'ready', 'failed', 'upgrading', 'deleting'] as const, "Krint's view of the instance; `state` is Docker's view of the container.");
 
-export const ContainerStateEnum = stringEnum('ContainerState', ['created', 'running', 'paused', 'restarting', 'exited', 'dead', 'removing', 'missing', 'unknown'] as const);
+export const ContainerStateEnum = stringEnum('ContainerState', ['created', 'running', 'paused', 'restarting', 'exited', 'dead', 'removing', 'missing', 'node-offline', 'unknown'] as const);
 
 export const StorageModeEnum = stringEnum('StorageMode', ['volume', 'host'] as const);
 
@@ -51,8 +51,12 @@ export const InstanceRef = builder.objectType(Instance, {
     statusDetail: t.exposeString('statusDetail', { nullable: true }),
     state: t.field({
       type: ContainerStateEnum,
-      description: 'Live container state; `unknown` when its host cannot be reached.',
-      resolve: async (i, _args, ctx) => (await ctx.liveStatus(i))?.state ?? 'unknown',
+      description: 'Live container state; `NODE_OFFLINE` while its node is not connected, `UNKNOWN` when its host does not answer.',
+      resolve: async (i, _args, ctx) => {
+        // An offline node is known without asking anyone: say so instead of a guess.
+        if (i.nodeId && !ctx.services.deps.executors.isConnected(i.nodeId)) return 'node-offline' as const;
+        return (await ctx.liveStatus(i))?.state ?? 'unknown';
+      },
     }),
     startedAt: t.string({ nullable: true, resolve: async (i, _args, ctx) => (await ctx.liveStatus(i))?.startedAt ?? null }),
     containerName: t.exposeString('containerName', { nullable: true }),
