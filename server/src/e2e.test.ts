@@ -198,8 +198,15 @@ describe.skipIf(!ready)('control plane end to end (Docker, postgres:15 and postg
   }, 240_000);
 
   it('renames, stops, starts, restarts and rotates the root password', async () => {
+    const events = subscribe<{ kind: string; message: string }>(`subscription($id: ID!) { instanceEvents(instanceId: $id) { kind message at } }`, { id: a }, (e) => e.kind === 'renamed', 20_000);
+    const dashboard = subscribe<{ totalInstances: number; engines: { engine: string; running: number }[] }>(`subscription { dashboard(intervalMs: 1000) { totalInstances runningInstances cpuPercent memoryBytes instances { name state cpuPercent memoryBytes } engines { engine instances running cpuPercent memoryBytes } } }`, {}, (_e, all) => all.length >= 2, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const renamed = await ok(`mutation { renameInstance(id: "${a}", name: "  E2E server A  ") { __typename ... on Instance { name } ... on Error { message } } }`);
     expect(renamed.renameInstance.name).toBe('E2E server A');
+    expect((await events.done).at(-1)).toMatchObject({ kind: 'renamed', message: 'E2E server A' });
+    const snapshots = await dashboard.done;
+    expect(snapshots).toHaveLength(2);
+    expect(snapshots[1]!.engines.find((e) => e.engine === 'postgres')?.running).toBeGreaterThanOrEqual(1);
     await ok(`mutation { stopInstance(id: "${a}") { __typename ... on Error { message } } }`);
     expect((await gql(`{ instance(id: "${a}") { ... on Instance { state } } }`)).instance.state).toBe('EXITED');
     const stoppedQuery = await gql(`mutation { runQuery(instanceId: "${a}", database: "shop", text: "select 1") { __typename ... on Error { message } } }`);
