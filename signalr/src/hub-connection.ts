@@ -155,6 +155,8 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     this.#enqueue(sequenceRecord(MessageType.Sequence, replay.resumeSequenceId));
     for (const record of replay.pending()) this.#enqueue(record);
     this.#startTicking();
+    // Acks due while the socket was down were skipped.
+    this.#scheduleAck();
   }
 
   /** Queues a trackable record. Resolves later only when the send buffer is over its mark. */
@@ -269,8 +271,10 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     }
     if (!message) return;
     if (this.#received && isTrackable(message.type)) {
-      if (!this.#received.accept()) return;
+      const fresh = this.#received.accept();
+      // Duplicates are acked too: a client whose buffer is full waits for that Ack to go on.
       this.#scheduleAck();
+      if (!fresh) return;
     }
     switch (message.type) {
       case MessageType.Ping:

@@ -20,7 +20,7 @@ const hub = hubs.mapHub(
 const http = createServer();
 hubs.attach(http);
 
-const reply = (message: ServerReply) => process.send?.(message);
+const reply = (message: ServerReply): void => void process.send?.(message);
 
 process.on('message', (request: DriverRequest) => {
   void handle(request);
@@ -30,7 +30,8 @@ async function handle(request: DriverRequest): Promise<void> {
   if (request.type === 'memory') {
     globalThis.gc?.();
     const { heapUsed, rss } = process.memoryUsage();
-    return reply({ type: 'memory', heapUsed, rss, messages });
+    reply({ type: 'memory', heapUsed, rss, messages });
+    return;
   }
   const [connection] = hub.connections();
   if (!connection) throw new Error('No client connected');

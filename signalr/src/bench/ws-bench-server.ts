@@ -25,7 +25,7 @@ sockets.on('connection', (connected) => {
   });
 });
 
-const reply = (message: ServerReply) => process.send?.(message);
+const reply = (message: ServerReply): void => void process.send?.(message);
 
 process.on('message', (request: DriverRequest) => {
   void handle(request);
@@ -35,7 +35,8 @@ async function handle(request: DriverRequest): Promise<void> {
   if (request.type === 'memory') {
     globalThis.gc?.();
     const { heapUsed, rss } = process.memoryUsage();
-    return reply({ type: 'memory', heapUsed, rss, messages });
+    reply({ type: 'memory', heapUsed, rss, messages });
+    return;
   }
   if (!socket) throw new Error('No client connected');
   const samplesUs: number[] = [];
