@@ -19,7 +19,7 @@ beforeAll(async () => {
   for (const method of ['log', 'error', 'warn', 'info'] as const) {
     vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void consoleLines.push(args.map(String).join(' ')));
   }
-  test = await startTestKrint({ Auth__AdminPassword: ADMIN_PASSWORD }, { localExecutor: null, authOptions: { loginLimits: { perUser: 3, perAddress: 50, windowMs: 60_000 } } });
+  test = await startTestKrint({ Auth__AdminPassword: ADMIN_PASSWORD, Krint__PublicUrl: 'http://127.0.0.1:5999' }, { localExecutor: null, authOptions: { loginLimits: { perUser: 3, perAddress: 50, windowMs: 60_000 } } });
   base = `http://127.0.0.1:${await test.krint.listen(0)}`;
 });
 
@@ -231,6 +231,23 @@ describe('API tokens', () => {
     const admin = await fetch(url, { headers: { authorization: await bearerFor(test.krint, 'admin') } });
     expect(admin.status).toBe(404); // past authentication: the backup does not exist
     expect((await fetch(`${base}/api/backups/upload?instanceId=x`, { method: 'POST' })).status).toBe(401);
+  });
+});
+
+describe('credentials stay in their lane', () => {
+  it('the node hub refuses user sessions and API tokens; the API refuses node tokens', async () => {
+    const session = await signIn('admin', ADMIN_PASSWORD);
+    const adminToken = await bearerFor(test.krint, 'admin');
+    const negotiate = (headers: Record<string, string>) => fetch(`${base}/hubs/node/negotiate?negotiateVersion=1`, { method: 'POST', headers });
+    expect((await negotiate({ cookie: session.cookie, 'x-krint-csrf': session.csrf })).status).toBe(401);
+    expect((await negotiate({ authorization: adminToken })).status).toBe(401);
+    expect((await fetch(`${base}/hubs/node/negotiate?negotiateVersion=1&access_token=${encodeURIComponent(adminToken.slice(7))}`, { method: 'POST' })).status).toBe(401);
+    const nodeToken = await gql('mutation { addNode(name: "lane-check") { __typename ... on AddedNode { token } ... on Error { message } } }', { authorization: adminToken });
+    const token: string = nodeToken.body.data?.addNode.token;
+    expect(String(token), JSON.stringify(nodeToken.body)).toMatch(/^krn_/);
+    secrets.push(token);
+    expect(codes((await gql('{ me { name } }', { authorization: `Bearer ${token}` })).body)).toContain('UNAUTHENTICATED');
+    expect((await negotiate({ authorization: `Bearer ${token}` })).status).toBe(200);
   });
 });
 

@@ -31,6 +31,22 @@ describe('first start', () => {
   });
 });
 
+describe('cookies behind an https public URL', () => {
+  it('are marked Secure', async () => {
+    const started = await startTestKrint({ Auth__AdminPassword: 'secure-cookie-password', Krint__PublicUrl: 'https://krint.test' });
+    try {
+      const port = await started.krint.listen(0);
+      const response = await fetch(`http://127.0.0.1:${port}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'secure-cookie-password' }) });
+      expect(response.status).toBe(200);
+      const cookies = response.headers.getSetCookie();
+      expect(cookies).toHaveLength(2);
+      for (const cookie of cookies) expect(cookie).toMatch(/; Secure/);
+    } finally {
+      await started.krint.close();
+    }
+  });
+});
+
 describe('FailureLimiter', () => {
   it('blocks a key after its failures until the window ends, per key', () => {
     let now = 0;
