@@ -110,7 +110,7 @@ describe('GraphQL API without Docker', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(data.tables).toMatchObject({ __typename: 'NodeOfflineError', nodeId: node.id });
     expect(data.tables.message).toMatch(/is not connected/);
-    expect(data.instances.find((i: { id: string }) => i.id === instance.id)).toMatchObject({ state: 'UNKNOWN', nodeConnected: false });
+    expect(data.instances.find((i: { id: string }) => i.id === instance.id)).toMatchObject({ state: 'NODE_OFFLINE', nodeConnected: false });
     expect(mutation.backupNow.__typename).toBe('NodeOfflineError');
     const provision = await gql(`mutation { provisionInstance(input: { engine: "postgres", name: "On node", nodeId: "${node.id}" }) { __typename } }`);
     expect(provision.provisionInstance.__typename).toBe('NodeOfflineError');
