@@ -45,6 +45,22 @@ function busyboxEngine(id: string, mode: 'serve' | 'idle' | 'crash'): Engine {
       throw new NotSupportedError(id, 'sessions');
     },
     connectionStrings: () => [],
+    ...(mode === 'serve' ? {} : { backup: fileBackup(mode === 'crash' ? 'exit 4' : 'echo good') }),
+  };
+}
+
+/**
+ * Dumps `/data/www` as a tar stream, then runs `tail` (which decides the exit status); restores
+ * unpack a tar into `/data/restored`. Real tools in a real container, so the backup paths of the
+ * agent are tested without a database.
+ */
+function fileBackup(tail: string): NonNullable<Engine['backup']> {
+  return {
+    fileExtension: 'tar',
+    dumpCommand: () => ({ argv: ['sh', '-c', `tar -C /data/www -cf - . && ${tail}`] }),
+    restoreCommand: () => ({ argv: ['sh', '-c', 'mkdir -p /data/restored && tar -C /data/restored -xf -'] }),
+    // tar headers carry "ustar" at offset 257.
+    checkDumpHeader: (bytes) => (Buffer.from(bytes.subarray(257, 262)).toString() === 'ustar' ? null : 'not a tar archive'),
   };
 }
 
@@ -195,6 +211,48 @@ describe.skipIf(!hasImage)('LocalExecutor against Docker (busybox fixture engine
     expect((failure as Error).message).toMatch(/restarted \d+ times|is (exited|restarting|dead)/);
     expect((failure as Error).message).toContain('booting with password [redacted]');
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('streams a dump, restores it, refuses a non-dump, and fails a dump whose tool fails after its output', async () => {
+    const idle = await agent.executor.run('instance.create', {
+      engineId: 'busybox-broken', version: '1', instanceId: 'executor-test', slug: 'extest-dump', rootPassword: PASSWORD, defaultDatabase: 'www', plugins: [], isPublic: false, storage: 'volume',
+    });
+    created.push(idle.containerId);
+    const instance = { ...address, engineId: 'busybox-broken', containerId: idle.containerId, hostPort: idle.hostPort };
+    const exec = async (script: string) => {
+      const chunks: string[] = [];
+      for await (const chunk of agent.executor.stream('exec.attach', { containerId: idle.containerId, command: ['sh', '-c', script], columns: 80, rows: 24 })) {
+        if (chunk.kind === 'output') chunks.push(chunk.data);
+      }
+      return chunks.join('');
+    };
+    await exec('mkdir -p /data/www && head -c 600000 /dev/urandom > /data/www/blob && echo hi > /data/www/index.html');
+    const dump: string[] = [];
+    for await (const chunk of agent.executor.stream('backup.dump', { instance })) dump.push(chunk.data);
+    const bytes = Buffer.concat(dump.map((data) => Buffer.from(data, 'base64')));
+    expect(dump.length).toBeGreaterThan(2);
+    expect(bytes.length).toBeGreaterThan(600_000);
+
+    async function* body(data: Buffer) {
+      for (let offset = 0; offset < data.length; offset += 100_000) yield { data: data.subarray(offset, offset + 100_000).toString('base64') };
+    }
+    const restored = await agent.executor.upload('backup.restore', { instance }, body(bytes));
+    expect(restored.bytes).toBe(bytes.length);
+    expect(await exec('cmp /data/www/blob /data/restored/blob && echo same')).toContain('same');
+
+    const junk = agent.executor.upload('backup.restore', { instance }, body(Buffer.alloc(2048, 'x')));
+    await expect(junk).rejects.toMatchObject({ code: 'INVALID_INPUT', message: 'This file is not a Busybox httpd dump: not a tar archive' });
+    const badChunk = agent.executor.upload('backup.restore', { instance }, (async function* () { yield { data: '%%%' }; })());
+    await expect(badChunk).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'body[0].data' });
+
+    // Same container, addressed as the engine whose dump tool exits 4 after writing the archive.
+    const failing = { ...instance, engineId: 'busybox-crash' };
+    const received: string[] = [];
+    const failed = (async () => {
+      for await (const chunk of agent.executor.stream('backup.dump', { instance: failing })) received.push(chunk.data);
+    })();
+    await expect(failed).rejects.toMatchObject({ code: 'INTERNAL', message: 'sh exited with code 4.' });
+    expect(received.length).toBeGreaterThan(0);
   });
 
   it('fails a pull of a missing image with its name', async () => {
