@@ -106,8 +106,12 @@ export class HubExecutor implements CommandExecutor {
     }
   }
 
-  #invoke<T>(method: string, argument: unknown, timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
-    return this.#connection.invoke<T>(method, [argument], signal ? { timeoutMs, signal } : { timeoutMs });
+  async #invoke<T>(method: string, argument: unknown, timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
+    try {
+      return await this.#connection.invoke<T>(method, [argument], signal ? { timeoutMs, signal } : { timeoutMs });
+    } catch (error) {
+      throw transportFailure(error, describeCall(method, argument));
+    }
   }
 }
 
@@ -143,6 +147,28 @@ export class UploadRegistry {
   get size(): number {
     return this.#uploads.size;
   }
+}
+
+/** What a call was for, in words, for transport errors: `backup.dump`, `db.query`... */
+function describeCall(method: string, argument: unknown): string {
+  if (typeof argument === 'object' && argument !== null && typeof (argument as { name?: unknown }).name === 'string') return (argument as { name: string }).name;
+  return method === NodeClientMethods.next ? 'a stream' : method;
+}
+
+/**
+ * The hub failed, not the command: the connection went away or the node did not answer in time.
+ * These become UNAVAILABLE / TIMEOUT errors that name the operation, never an unexplained error
+ * or a hang.
+ */
+function transportFailure(error: unknown, operation: string): Error {
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'ClientResultTimeoutError') {
+    return Object.assign(new Error(`The node did not answer ${operation} in time.`, { cause: error }), { code: 'TIMEOUT' });
+  }
+  if (name === 'ConnectionLostError' || name === 'AbortError' || /connection|closed|canceled/i.test(String((error as Error)?.message))) {
+    return Object.assign(new Error(`The node disconnected during ${operation}; nothing was reported as done.`, { cause: error }), { code: 'UNAVAILABLE' });
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function unwrap<T>(envelope: Envelope<T>): T {
