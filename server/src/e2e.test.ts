@@ -345,6 +345,16 @@ describe.skipIf(!ready)('control plane end to end (Docker, postgres:15 and postg
     const progress = subscribe<Progress>(`subscription($id: ID!) { upgradeProgress(instanceId: $id) { phase message done error } }`, { id: a }, (e) => e.done, 300_000);
     const started = await ok(`mutation { upgradeInstance(id: "${a}", version: "17") { __typename ... on Instance { status } ... on Error { message } } }`);
     expect(started.upgradeInstance.status).toBe('UPGRADING');
+    // While it runs, nothing else may start on the instance.
+    const busy = await gql(`mutation {
+      again: upgradeInstance(id: "${a}", version: "17") { __typename ... on Error { message } }
+      remove: deleteInstance(id: "${a}") { __typename ... on Error { message } }
+      back: rollbackUpgrade(id: "${a}") { __typename }
+    }`);
+    expect(busy.again.__typename).toBe('ConflictError');
+    expect(busy.again.message).toMatch(/is upgrading/);
+    expect(busy.remove.__typename).toBe('ConflictError');
+    expect(busy.back.__typename).toBe('ConflictError');
     const events = await progress.done;
     const last = events[events.length - 1]!;
     expect(last.error, events.map((e) => `${e.phase}: ${e.message}`).join('\n')).toBeNull();

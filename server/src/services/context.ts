@@ -3,9 +3,9 @@ import type { Engine, EngineRegistry } from '@krint/engine-sdk';
 import { SAFE_PASSWORD_ALPHABET } from '@krint/engine-sdk';
 import { randomInt } from 'node:crypto';
 import type { KrintConfig } from '../config.js';
-import { Instance, Node } from '../db/entities.js';
+import { Instance, type InstanceStatus, Node } from '../db/entities.js';
 import type { KrintOrm } from '../db/orm.js';
-import { describeError, NotFoundError } from '../errors.js';
+import { ConflictError, describeError, NotFoundError } from '../errors.js';
 import type { ExecutorRouter } from '../executors/router.js';
 import type { KrintPubSub } from '../graphql/pubsub.js';
 import type { Vault } from '../vault/index.js';
@@ -114,4 +114,20 @@ export function publishInstanceEvent(deps: ServiceDeps, instanceId: string, kind
 /** Display name of a node for error messages (null when unknown). */
 export async function nodeName(deps: ServiceDeps, nodeId: string): Promise<string | null> {
   return (await deps.orm.em.fork().findOne(Node, { id: nodeId }))?.name ?? null;
+}
+
+/**
+ * Moves an instance from one of `from` to `to` in one conditional UPDATE, so two long operations
+ * (an upgrade and a delete, say) can never both start. Throws Conflict (or NotFound) otherwise.
+ */
+export async function claimInstance(deps: ServiceDeps, id: string, to: InstanceStatus, from: readonly InstanceStatus[] = ['ready']): Promise<void> {
+  const changed = await deps.orm.em.fork().nativeUpdate(Instance, { id, status: { $in: [...from] } }, { status: to, updatedAt: new Date() });
+  if (changed === 1) return;
+  const instance = await loadInstance(deps, id);
+  throw new ConflictError(`Instance "${instance.name}" is ${instance.status}; try again when it is ${from.join(' or ')}.`);
+}
+
+/** Puts an instance back to `status` after a claimed operation ended without changing it. */
+export async function releaseInstance(deps: ServiceDeps, id: string, status: InstanceStatus = 'ready'): Promise<void> {
+  await deps.orm.em.fork().nativeUpdate(Instance, { id }, { status, updatedAt: new Date() });
 }

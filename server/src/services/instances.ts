@@ -3,7 +3,7 @@ import { assertCreatableName, assertSafePassword, InvalidInputError, NotFoundErr
 import { Backup, BackupSchedule, Instance, ManagedDatabase, ManagedUser, Node } from '../db/entities.js';
 import { ConflictError, describeError } from '../errors.js';
 import type { BackupFiles } from '../backups/files.js';
-import { addressOf, audited, generatePassword, handleFor, loadInstance, publishInstanceEvent, slugify, type Actor, type ServiceDeps } from './context.js';
+import { addressOf, audited, claimInstance, generatePassword, handleFor, loadInstance, publishInstanceEvent, releaseInstance, slugify, type Actor, type ServiceDeps } from './context.js';
 
 export interface ProvisionInput {
   readonly engine: string;
@@ -254,13 +254,16 @@ export class InstanceService {
    */
   async delete(id: string, deleteBackups: boolean, actor: Actor): Promise<{ id: string }> {
     const instance = await loadInstance(this.deps, id);
-    if (instance.status === 'provisioning' || instance.status === 'upgrading') {
-      throw new ConflictError(`Instance "${instance.name}" is ${instance.status}; wait for it to finish before deleting it.`);
-    }
     const executor = this.deps.executors.for(instance.nodeId);
+    await claimInstance(this.deps, id, 'deleting', ['ready', 'failed']);
     return audited(this.deps, { actor, action: 'instance.delete', targetType: 'instance', targetId: id, targetName: instance.name, detail: deleteBackups ? 'with backups' : 'backups kept' }, async () => {
-      for (const containerId of [instance.containerId, instance.previousContainerId]) {
-        if (containerId) await executor.run('instance.remove', { containerId, removeVolume: true });
+      try {
+        for (const containerId of [instance.containerId, instance.previousContainerId]) {
+          if (containerId) await executor.run('instance.remove', { containerId, removeVolume: true });
+        }
+      } catch (error) {
+        await releaseInstance(this.deps, id, instance.status);
+        throw error;
       }
       const em = this.deps.orm.em.fork();
       await em.transactional(async (tx) => {

@@ -2,8 +2,8 @@ import { InvalidInputError, NotSupportedError } from '@krint/engine-sdk';
 import type { BackupService } from '../backups/service.js';
 import { Instance } from '../db/entities.js';
 import { ConflictError, describeError } from '../errors.js';
-import { audited, handleFor, publishInstanceEvent, type Actor, type ServiceDeps } from '../services/context.js';
-import type { OperationKind } from '../services/progress.js';
+import { audited, claimInstance, handleFor, publishInstanceEvent, releaseInstance, type Actor, type ServiceDeps } from '../services/context.js';
+import type { OperationKind, ProgressReporter } from '../services/progress.js';
 import { replaceContainer, type ReplacePhase } from './replace.js';
 
 /**
@@ -40,12 +40,16 @@ export class UpgradeService {
   }
 
   async #run(instanceId: string, kind: Extract<OperationKind, 'upgrade' | 'visibility'>, actor: Actor, detail: string, version: string, isPublic: boolean): Promise<Instance> {
+    await claimInstance(this.deps, instanceId, 'upgrading');
     const em = this.deps.orm.em.fork();
     const instance = await em.findOneOrFail(Instance, { id: instanceId });
-    if (instance.status !== 'ready') throw new ConflictError(`Instance "${instance.name}" is ${instance.status}; try again when it is ready.`);
-    instance.status = 'upgrading';
-    await em.flush();
-    const handle = await handleFor(this.deps, instanceId);
+    let handle: Awaited<ReturnType<typeof handleFor>>;
+    try {
+      handle = await handleFor(this.deps, instanceId);
+    } catch (error) {
+      await releaseInstance(this.deps, instanceId);
+      throw error;
+    }
     const progress = this.deps.progress.begin(instanceId, kind);
     const failAt = this.failNextAt;
     this.failNextAt = null;
@@ -88,9 +92,20 @@ export class UpgradeService {
     const handle = await handleFor(this.deps, instanceId);
     const { instance, executor } = handle;
     if (!instance.previousContainerId || !instance.previousVersion) throw new ConflictError(`Instance "${instance.name}" has no previous version to roll back to.`);
-    if (instance.status !== 'ready') throw new ConflictError(`Instance "${instance.name}" is ${instance.status}; try again when it is ready.`);
+    await claimInstance(this.deps, instanceId, 'upgrading');
     const progress = this.deps.progress.begin(instanceId, 'rollback');
     return audited(this.deps, { actor, action: 'instance.rollback', targetType: 'instance', targetId: instanceId, targetName: instance.name, detail: `${instance.version} → ${instance.previousVersion}` }, async () => {
+      try {
+        return await this.#rollback(instanceId, handle, progress);
+      } finally {
+        await releaseInstance(this.deps, instanceId);
+      }
+    });
+  }
+
+  async #rollback(instanceId: string, handle: Awaited<ReturnType<typeof handleFor>>, progress: ProgressReporter): Promise<Instance> {
+    const { instance, executor } = handle;
+    {
       const previousAddress = { ...handle.address, containerId: instance.previousContainerId!, version: instance.previousVersion! };
       progress.step('stop', 'Stopping the upgraded container');
       await executor.run('instance.stop', { containerId: handle.address.containerId });
@@ -116,11 +131,12 @@ export class UpgradeService {
         previousContainerId: null,
         previousContainerName: null,
         previousVolumeName: null,
+        status: 'ready',
       });
       await em.flush();
       progress.succeed(`Back on ${row.version}`);
       publishInstanceEvent(this.deps, instanceId, 'upgraded', `Rolled back to ${row.version}`);
       return row;
-    });
+    }
   }
 }
