@@ -382,6 +382,8 @@ describe.skipIf(!ready)('control plane end to end (Docker, postgres:15 and postg
     expect(await count(b)).toBe(rowsInA);
     const containers = await dockerLines(['ps', '-aq', '--filter', `label=krint.instance=${b}`]);
     expect(containers).toHaveLength(1);
+    const nothingKept = await gql(`mutation { discardPreviousVersion(id: "${b}") { __typename ... on Error { message } } }`);
+    expect(nothingKept.discardPreviousVersion.__typename).toBe('ConflictError');
   }, 360_000);
 
   it('changes visibility by recreating the container on the same port, data intact', async () => {

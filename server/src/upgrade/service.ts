@@ -1,4 +1,4 @@
-import { InvalidInputError, NotSupportedError } from '@krint/engine-sdk';
+import { InvalidInputError, NotFoundError, NotSupportedError } from '@krint/engine-sdk';
 import type { BackupService } from '../backups/service.js';
 import { Instance } from '../db/entities.js';
 import { ConflictError, describeError } from '../errors.js';
@@ -97,6 +97,29 @@ export class UpgradeService {
     return audited(this.deps, { actor, action: 'instance.rollback', targetType: 'instance', targetId: instanceId, targetName: instance.name, detail: `${instance.version} → ${instance.previousVersion}` }, async () => {
       try {
         return await this.#rollback(instanceId, handle, progress);
+      } finally {
+        await releaseInstance(this.deps, instanceId);
+      }
+    });
+  }
+
+  /**
+   * Keeps the upgrade: removes the container and volume kept for `rollbackUpgrade`, freeing their
+   * disk. The pre-upgrade backup stays in the backup list.
+   */
+  async discardPreviousVersion(instanceId: string, actor: Actor): Promise<Instance> {
+    const em = this.deps.orm.em.fork();
+    const instance = await em.findOne(Instance, { id: instanceId });
+    if (!instance) throw new NotFoundError(`No instance with id "${instanceId}".`);
+    if (!instance.previousContainerId) throw new ConflictError(`Instance "${instance.name}" keeps no previous version.`);
+    const executor = this.deps.executors.for(instance.nodeId);
+    await claimInstance(this.deps, instanceId, 'upgrading');
+    return audited(this.deps, { actor, action: 'instance.discard-previous', targetType: 'instance', targetId: instanceId, targetName: instance.name, detail: `${instance.previousVersion} removed` }, async () => {
+      try {
+        await executor.run('instance.remove', { containerId: instance.previousContainerId!, removeVolume: true });
+        Object.assign(instance, { previousVersion: null, previousContainerId: null, previousContainerName: null, previousVolumeName: null, status: 'ready' });
+        await em.flush();
+        return instance;
       } finally {
         await releaseInstance(this.deps, instanceId);
       }

@@ -70,6 +70,13 @@ builder.mutationFields((t) => ({
     errors: { directResult: true },
     resolve: (_r, a, ctx) => ctx.services.upgrades.upgrade(String(a.id), a.version, ctx.actor),
   }),
+  discardPreviousVersion: t.field({
+    description: 'Keeps the upgrade for good: removes the container and volume kept for `rollbackUpgrade`.',
+    type: InstanceRef,
+    args: { id: t.arg.id({ required: true }) },
+    errors: { directResult: true },
+    resolve: (_r, a, ctx) => ctx.services.upgrades.discardPreviousVersion(String(a.id), ctx.actor),
+  }),
   rollbackUpgrade: t.field({
     description: 'Returns to the container and version kept by the last upgrade; changes made since are not carried back.',
     type: InstanceRef,
