@@ -1,7 +1,8 @@
 /**
  * An opt-in extra chosen at provision time (PostgreSQL's `postgis`, a Redis module). A plugin is a
- * value: how it is installed is declared here, and the runtime applies it. No caller has a code path
- * per plugin.
+ * value: how it is installed is declared here, and no caller has a code path per plugin. `env` and
+ * `args` plugins are folded into the container by the engine's own `containerSpec` (it knows where
+ * its arguments go); `statements` plugins are run by the agent once the instance is ready.
  */
 export interface EnginePlugin {
   /** Stable id users pass at provision time, e.g. `postgis`. */
