@@ -114,8 +114,9 @@ export class DataService {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_QUERY_ROW_LIMIT) throw new InvalidInputError(`rowLimit must be from 1 to ${MAX_QUERY_ROW_LIMIT}.`, 'rowLimit');
     if (!Number.isInteger(timeout) || timeout < 100 || timeout > MAX_QUERY_TIMEOUT_MS) throw new InvalidInputError(`timeoutMs must be from 100 to ${MAX_QUERY_TIMEOUT_MS}.`, 'timeoutMs');
     const handle = await this.#handle(instanceId, 'query');
-    const firstLine = text.trim().split('\n')[0]!.slice(0, 120);
-    return this.#audit(handle, actor, 'query.run', `${database}: ${firstLine}`, () => handle.executor.run('db.query', { instance: handle.address, database, text, rowLimit: limit, timeoutMs: timeout }));
+    // Only the statement's first keyword is recorded: the text may hold a password (ALTER ROLE ... PASSWORD).
+    const keyword = /^[A-Za-z]+/.exec(text.trim())?.[0]?.toUpperCase() ?? 'statement';
+    return this.#audit(handle, actor, 'query.run', `${database}: ${keyword}`, () => handle.executor.run('db.query', { instance: handle.address, database, text, rowLimit: limit, timeoutMs: timeout }));
   }
 
   async listUsers(instanceId: string) {

@@ -32,6 +32,8 @@ export interface ReplacedContainer {
   readonly hostPort: number;
   /** The safety backup taken before the old container was stopped. */
   readonly backupId: string;
+  /** The new container's host folder (host storage only). */
+  readonly hostPath: string | null;
 }
 
 /**
@@ -55,7 +57,9 @@ export async function replaceContainer(deps: ServiceDeps, backups: BackupService
 
   progress.step('stop', `Stopping the current container (its data is kept)`);
   await executor.run('instance.stop', { containerId: address.containerId });
-  let created: Omit<ReplacedContainer, 'backupId'> | null = null;
+  let created: Omit<ReplacedContainer, 'backupId' | 'hostPath'> | null = null;
+  // Host storage: the new container gets its own folder; the old one stays with the old container.
+  const hostPath = instance.hostPath ? `${instance.hostPath.replace(/-r[0-9a-z]+$/, '')}-r${Date.now().toString(36)}` : null;
   try {
     progress.step('create', `Creating a ${engine.displayName} ${request.version} container on port ${address.hostPort}`);
     fail('create');
@@ -69,7 +73,7 @@ export async function replaceContainer(deps: ServiceDeps, backups: BackupService
       plugins: instance.plugins,
       isPublic: request.isPublic,
       storage: instance.storage,
-      ...(instance.hostPath ? { hostPath: `${instance.hostPath}-${Date.now().toString(36)}` } : {}),
+      ...(hostPath ? { hostPath } : {}),
       hostPort: address.hostPort,
       labels: { 'krint.replaces': address.containerId },
     });
@@ -86,7 +90,7 @@ export async function replaceContainer(deps: ServiceDeps, backups: BackupService
     fail('verify');
     const problems = compareInventories(before, after);
     if (problems.length > 0) throw new UnavailableError(`Verification failed: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` and ${problems.length - 5} more` : ''}.`);
-    return { ...created, backupId: backup.id };
+    return { ...created, backupId: backup.id, hostPath };
   } catch (error) {
     progress.step('rollback', `Rolling back: ${describeError(error)}`);
     if (created) await executor.run('instance.remove', { containerId: created.containerId, removeVolume: true }).catch(() => undefined);

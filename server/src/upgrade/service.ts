@@ -69,7 +69,7 @@ export class UpgradeService {
           await this.backups.delete(created.backupId, actor).catch(() => undefined);
           instance.isPublic = isPublic;
         }
-        Object.assign(instance, { containerId: created.containerId, containerName: created.containerName, volumeName: created.volumeName, hostPort: created.hostPort, status: 'ready' });
+        Object.assign(instance, { containerId: created.containerId, containerName: created.containerName, volumeName: created.volumeName, hostPort: created.hostPort, hostPath: created.hostPath, status: 'ready' });
         await em.flush();
         progress.succeed(kind === 'upgrade' ? `Upgraded to ${version}; the previous container is kept for rollback` : `Now ${isPublic ? 'public' : 'private'}`);
         publishInstanceEvent(this.deps, instanceId, kind === 'upgrade' ? 'upgraded' : 'visibility', detail);
