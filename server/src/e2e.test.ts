@@ -274,6 +274,10 @@ describe.skipIf(!ready)('control plane end to end (Docker, postgres:15 and postg
     expect(listed.instance.managedUsers).toEqual([{ name: 'report_reader', password: user.createUser.password }]);
     const reset = await ok(`mutation { resetUserPassword(instanceId: "${a}", name: "report_reader", password: "Another-pass-2") { __typename ... on UserCredentials { password } ... on Error { message } } }`);
     expect(reset.resetUserPassword.password).toBe('Another-pass-2');
+    await ok(`mutation { runQuery(instanceId: "${a}", database: "shop", text: "ALTER ROLE report_reader PASSWORD 'Leaky-pass-99'") { __typename ... on Error { message } } }`);
+    const log = JSON.stringify(await gql(`{ activity(first: 100) { entries { action detail targetName } } }`));
+    expect(log).toContain('query.run');
+    for (const secret of ['Leaky-pass-99', 'Another-pass-2', user.createUser.password, 'e2e-Secret-pass_1']) expect(log).not.toContain(secret);
     await ok(`mutation { revokeAccess(instanceId: "${a}", user: "report_reader", database: "shop") { __typename ... on Error { message } } }`);
     const after = await gql(`{ grants(instanceId: "${a}", user: "report_reader") { ... on QueryGrantsSuccess { data { database } } } }`);
     expect(after.grants.data).toEqual([]);
