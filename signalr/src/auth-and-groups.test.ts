@@ -112,3 +112,33 @@ describe('groups and users', () => {
     expect(others).toEqual([[], ['from ann'], ['from ann']]);
   });
 });
+
+describe('negotiate decisions', () => {
+  it('refuses with a message the client shows as is', async () => {
+    const server = await startServer({ negotiate: ({ url }) => (url.searchParams.get('room') === 'closed' ? { error: 'not allowed' } : undefined) });
+    try {
+      const { buildClient } = await import('./test-support.js');
+      await expect(buildClient(`${server.hubUrl}?room=closed`).start()).rejects.toThrow(/^not allowed$/);
+      const client = await connectClient(`${server.hubUrl}?room=open`);
+      expect(await client.invoke('Echo', 1)).toBe(1);
+      await client.stop();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('redirects to another hub with a new access token', async () => {
+    const target = await startServer({ authenticate: ({ token }) => (token === 't2' ? { id: 'r', name: 'Redirected' } : undefined) });
+    const front = await startServer({ negotiate: () => ({ url: target.hubUrl, accessToken: 't2' }) });
+    try {
+      const client = await connectClient(front.hubUrl);
+      expect(await client.invoke('Whoami')).toBe('Redirected');
+      expect(target.hub.connection(client.connectionId as string)).toBeDefined();
+      expect(front.hub.connections()).toEqual([]);
+      await client.stop();
+    } finally {
+      await front.close();
+      await target.close();
+    }
+  });
+});

@@ -12,6 +12,13 @@ export interface AuthenticationRequest {
   readonly url: URL;
 }
 
+/**
+ * What the `negotiate` hook may answer instead of a connection: a refusal the client shows word
+ * for word (`start()` rejects with `error`), or a redirect to another hub URL, optionally with the
+ * bearer token the client should use there.
+ */
+export type NegotiateDecision = { readonly error: string } | { readonly url: string; readonly accessToken?: string };
+
 /** Settings of a {@link HubServer}. Every field is optional; defaults follow ASP.NET Core. */
 export interface HubServerOptions<TUser> {
   /**
@@ -20,6 +27,13 @@ export interface HubServerOptions<TUser> {
    * every request is accepted and `user` is `undefined`.
    */
   authenticate?: (request: AuthenticationRequest) => TUser | null | undefined | Promise<TUser | null | undefined>;
+  /**
+   * Runs on each negotiate after `authenticate` accepted it. Return `undefined` to go ahead, or a
+   * {@link NegotiateDecision} to refuse or redirect (e.g. to the instance that owns the hub).
+   */
+  negotiate?: (
+    request: AuthenticationRequest & { readonly user: TUser | undefined },
+  ) => NegotiateDecision | undefined | Promise<NegotiateDecision | undefined>;
   /** The id `clients.user(id)` targets. Defaults to the user's `id` property when it is a string. */
   userIdOf?: (user: TUser) => string | undefined;
   /** Ping the client after this much silence. `0` disables pings. @default 15_000 */
@@ -56,8 +70,8 @@ export interface HubServerOptions<TUser> {
   detailedErrors?: boolean;
 }
 
-export type ResolvedHubOptions<TUser> = Required<Omit<HubServerOptions<TUser>, 'authenticate'>> &
-  Pick<HubServerOptions<TUser>, 'authenticate'>;
+export type ResolvedHubOptions<TUser> = Required<Omit<HubServerOptions<TUser>, 'authenticate' | 'negotiate'>> &
+  Pick<HubServerOptions<TUser>, 'authenticate' | 'negotiate'>;
 
 export function resolveOptions<TUser>(options: HubServerOptions<TUser>): ResolvedHubOptions<TUser> {
   return {

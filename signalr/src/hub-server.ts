@@ -185,6 +185,8 @@ export class HubServer<TUser = unknown> {
     if (!auth.ok) return sendStatus(response, 401);
     const version = negotiateVersionOf(url.searchParams);
     if (!version.ok) return sendJson(response, { error: version.error });
+    const decision = await this.#options.negotiate?.({ phase: 'negotiate', token: accessTokenOf(request, url), request, url, user: auth.user });
+    if (decision) return sendJson(response, decision);
     const stateful = this.#options.statefulReconnect && queryValue(url.searchParams, 'useStatefulReconnect') === 'true';
     const connectionId = newConnectionToken();
     const token = version.version >= 1 ? newConnectionToken() : connectionId;

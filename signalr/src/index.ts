@@ -11,7 +11,7 @@ export type {
   InvokeOptions,
   SingleClientProxy,
 } from './hub-context.js';
-export type { AuthenticationRequest, HubServerOptions } from './hub-options.js';
+export type { AuthenticationRequest, HubServerOptions, NegotiateDecision } from './hub-options.js';
 export { HubError } from './errors/hub-error.js';
 export { ClientResultError } from './errors/client-result.error.js';
 export { ClientResultTimeoutError } from './errors/client-result-timeout.error.js';
