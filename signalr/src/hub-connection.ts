@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import { ClientResults } from './client-results.js';
 import { ErrorTexts } from './error-texts.js';
 import { ConnectionLostError } from './errors/connection-lost.error.js';
@@ -19,12 +18,11 @@ import {
 } from './hub-protocol.js';
 import { InvocationDispatcher, type DispatchHost, type HeldSlot } from './invocation-dispatcher.js';
 import { RecordReader } from './record-reader.js';
+import type { HubTransport } from './transport.js';
 import { ReceiveSequence, ReplayBuffer } from './stateful-reconnect.js';
 
 /** How soon after receiving trackable messages the server acknowledges them. */
 const ACK_DELAY_MS = 100;
-/** How long a peer gets to answer our WebSocket close frame before the socket is cut. */
-const CLOSE_GRACE_MS = 1_000;
 /** Upper bound of the keep-alive/timeout check period. */
 const MAX_TICK_MS = 1_000;
 
@@ -50,7 +48,7 @@ export interface HubConnectionSetup<TUser> {
 }
 
 /**
- * One logical SignalR connection: its WebSocket (replaced on a stateful resume), the handshake,
+ * One logical SignalR connection: its transport (a WebSocket replaced on a stateful resume), the handshake,
  * keep-alives and timeouts, the outgoing queue with backpressure, and its place in the hub.
  */
 export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionInfo<TUser>, DispatchHost<TUser> {
@@ -74,7 +72,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
   readonly #reader: RecordReader;
   #endedResolve!: () => void;
 
-  #socket: WebSocket | undefined;
+  #socket: HubTransport | undefined;
   #socketGeneration = 0;
   #pauseCount = 0;
   /** Records that arrived while `onConnected` ran; `null` once they flow straight through. */
@@ -132,8 +130,13 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     return this.#state === 'negotiated' || this.canResume;
   }
 
-  /** Takes a freshly upgraded WebSocket: the first one, or a replacement after a drop. */
-  attach(socket: WebSocket): void {
+  /** The current transport, if any. */
+  get transport(): HubTransport | undefined {
+    return this.#socket;
+  }
+
+  /** Takes a freshly opened transport: the first one, or a WebSocket replacing a dropped one. */
+  attach(socket: HubTransport): void {
     if (this.#state === 'negotiated') {
       this.#bindSocket(socket);
       this.#state = 'handshaking';
@@ -142,7 +145,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
       return;
     }
     if (!this.canResume) {
-      socket.close(1008, 'Connection cannot be resumed.');
+      socket.terminate();
       return;
     }
     // The old socket may not have noticed it is dead yet; the client has, so it goes.
@@ -193,7 +196,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
 
   // ── socket ───────────────────────────────────────────────────────────────────────────────
 
-  #bindSocket(socket: WebSocket): void {
+  #bindSocket(socket: HubTransport): void {
     const generation = ++this.#socketGeneration;
     this.#socket = socket;
     this.#batch = [];
@@ -201,14 +204,13 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     this.#inflightBytes = 0;
     this.#lastReceivedAt = Date.now();
     if (this.#pauseCount > 0) socket.pause();
-    socket.on('message', (data: Buffer) => {
-      if (generation === this.#socketGeneration) this.#onData(data);
-    });
-    socket.on('close', (code: number) => {
-      if (generation === this.#socketGeneration) this.#onSocketClosed(code);
-    });
-    socket.on('error', () => {
-      // 'close' follows and does the work.
+    socket.start({
+      onData: (data) => {
+        if (generation === this.#socketGeneration) this.#onData(data);
+      },
+      onClose: (code) => {
+        if (generation === this.#socketGeneration) this.#onSocketClosed(code);
+      },
     });
   }
 
@@ -238,7 +240,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
       );
       return;
     }
-    this.#finish(code === 1000 ? undefined : new Error(`WebSocket closed with status code ${code}.`));
+    this.#finish(code === 1000 ? undefined : new Error(`The transport closed with status code ${code}.`));
   }
 
   #onData(data: Buffer): void {
@@ -339,7 +341,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     const socket = this.#socket;
     if (socket) {
       this.#flush();
-      socket.send(handshakeErrorRecord(error), () => closeGracefully(socket));
+      socket.send(handshakeErrorRecord(error), () => socket.close());
     }
     this.#finish(new Error(error), false);
   }
@@ -359,7 +361,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     }
     this.#finish(cause, false);
     // After the Close record: ws sends its close frame behind queued data.
-    if (socket) closeGracefully(socket);
+    socket?.close();
   }
 
   /** The one way out. Runs `onDisconnected` once, for connections the hub saw. */
@@ -372,9 +374,9 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     const socket = this.#socket;
     this.#socket = undefined;
     this.#socketGeneration++;
-    if (closeSocket && socket && socket.readyState === socket.OPEN) {
+    if (closeSocket && socket?.isOpen) {
       this.#flushTo(socket);
-      closeGracefully(socket);
+      socket.close();
     }
     this.#abort.abort();
     this.clientResults.failAll(new ConnectionLostError(this.connectionId));
@@ -413,13 +415,13 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     if (this.#socket) this.#flushTo(this.#socket);
   }
 
-  #flushTo(socket: WebSocket): void {
+  #flushTo(socket: HubTransport): void {
     if (this.#batch.length === 0) return;
     const data = this.#batch.length === 1 ? (this.#batch[0] as string) : this.#batch.join('');
     const bytes = this.#batchBytes;
     this.#batch = [];
     this.#batchBytes = 0;
-    if (socket.readyState !== socket.OPEN) return;
+    if (!socket.isOpen) return;
     const generation = this.#socketGeneration;
     this.#inflightBytes += bytes;
     socket.send(data, () => {
@@ -475,7 +477,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
       return this.#closeWith(ErrorTexts.connectionError, true, new Error('The client timed out.'));
     }
     const keepAlive = this.#options.keepAliveIntervalMs;
-    if (keepAlive > 0 && now - this.#lastSentAt >= keepAlive) this.#enqueue(PING_RECORD);
+    if (keepAlive > 0 && !this.#socket?.inherentKeepAlive && now - this.#lastSentAt >= keepAlive) this.#enqueue(PING_RECORD);
   }
 
   #scheduleAck(): void {
@@ -546,14 +548,6 @@ class CallContext<TUser> implements HubCallContext<TUser> {
       },
     };
   }
-}
-
-/** Closes with 1000, and cuts the socket if the peer never completes the close handshake. */
-function closeGracefully(socket: WebSocket): void {
-  socket.close(1000);
-  const timer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS);
-  timer.unref();
-  socket.once('close', () => clearTimeout(timer));
 }
 
 function timeoutElapsed(now: number, since: number, timeoutMs: number): boolean {

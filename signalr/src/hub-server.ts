@@ -6,6 +6,7 @@ import type { Hub } from './hub.js';
 import type { GroupManager, HubClients, HubConnectionInfo } from './hub-context.js';
 import { HubConnection } from './hub-connection.js';
 import { HubLifetime } from './hub-lifetime.js';
+import { WebSocketTransport } from './transport.js';
 import { resolveOptions, type HubServerOptions, type ResolvedHubOptions } from './hub-options.js';
 import { negotiateResponse, negotiateVersionOf, newConnectionToken, queryValue } from './negotiate.js';
 
@@ -214,7 +215,7 @@ export class HubServer<TUser = unknown> {
     }
     const target = connection;
     this.#sockets.handleUpgrade(request, socket, head, (webSocket: WebSocket) => {
-      if (target.canAttach) target.attach(webSocket);
+      if (target.canAttach) target.attach(new WebSocketTransport(webSocket));
       else webSocket.terminate();
     });
   }
