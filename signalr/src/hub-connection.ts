@@ -43,8 +43,8 @@ export interface HubConnectionSetup<TUser> {
   readonly hub: Hub<TUser>;
   readonly lifetime: HubLifetime;
   readonly options: ResolvedHubOptions<TUser>;
-  /** Called once when the connection is gone for good, so its token stops resolving. */
-  readonly onEnded: () => void;
+  /** Called once when the connection is gone for good, with its last transport, so its token stops resolving. */
+  readonly onEnded: (lastTransport: HubTransport | undefined) => void;
 }
 
 /**
@@ -383,7 +383,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     this.#dispatcher.dispose();
     this.#releaseDrainWaiters(true);
     this.#setup.lifetime.remove(this);
-    this.#setup.onEnded();
+    this.#setup.onEnded(socket);
     const onDisconnected = this.#setup.hub.disconnectedHandler;
     if (!this.#visibleToHub || !onDisconnected) return this.#endedResolve();
     Promise.resolve()

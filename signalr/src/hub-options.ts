@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { TransportName } from './transport.js';
 
 /** What the `authenticate` hook is given, once on negotiate and again on the WebSocket upgrade. */
 export interface AuthenticationRequest {
@@ -36,6 +37,12 @@ export interface HubServerOptions<TUser> {
   ) => NegotiateDecision | undefined | Promise<NegotiateDecision | undefined>;
   /** The id `clients.user(id)` targets. Defaults to the user's `id` property when it is a string. */
   userIdOf?: (user: TUser) => string | undefined;
+  /**
+   * Transports offered in negotiate, in the client's order of preference. Long polling drops a
+   * client that has not polled for `negotiateTimeoutMs`.
+   * @default ['WebSockets', 'ServerSentEvents', 'LongPolling']
+   */
+  transports?: TransportName[];
   /** Ping the client after this much silence. `0` disables pings. @default 15_000 */
   keepAliveIntervalMs?: number;
   /** Close a connection that has pinged once and then stayed silent this long. @default 30_000 */
@@ -76,6 +83,7 @@ export type ResolvedHubOptions<TUser> = Required<Omit<HubServerOptions<TUser>, '
 export function resolveOptions<TUser>(options: HubServerOptions<TUser>): ResolvedHubOptions<TUser> {
   return {
     userIdOf: defaultUserIdOf,
+    transports: ['WebSockets', 'ServerSentEvents', 'LongPolling'],
     keepAliveIntervalMs: 15_000,
     clientTimeoutMs: 30_000,
     handshakeTimeoutMs: 15_000,

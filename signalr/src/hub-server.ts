@@ -6,7 +6,8 @@ import type { Hub } from './hub.js';
 import type { GroupManager, HubClients, HubConnectionInfo } from './hub-context.js';
 import { HubConnection } from './hub-connection.js';
 import { HubLifetime } from './hub-lifetime.js';
-import { WebSocketTransport } from './transport.js';
+import { LongPollingTransport, ServerSentEventsTransport } from './http-transports.js';
+import { WebSocketTransport, type TransportName } from './transport.js';
 import { resolveOptions, type HubServerOptions, type ResolvedHubOptions } from './hub-options.js';
 import { negotiateResponse, negotiateVersionOf, newConnectionToken, queryValue } from './negotiate.js';
 
@@ -14,6 +15,8 @@ import { negotiateResponse, negotiateVersionOf, newConnectionToken, queryValue }
 const URL_BASE = 'http://hub.invalid';
 /** Frames larger than this are refused by the WebSocket layer, on top of the per-record limit. */
 const MIN_FRAME_LIMIT = 1024 * 1024;
+/** How long the long-polling transport of an ended connection still answers polls. */
+const ENDED_POLL_GRACE_MS = 5_000;
 
 /** A hub mounted at a path: send to its clients and look at its connections from anywhere. */
 export interface MappedHub<TUser> {
@@ -35,6 +38,8 @@ interface Mount<TUser> {
   readonly lifetime: HubLifetime;
   /** Every connection not yet ended, by the secret token transports present as `id`. */
   readonly byToken: Map<string, HubConnection<TUser>>;
+  /** Long-polling transports of ended connections, kept briefly to answer their last polls. */
+  readonly endedPolls: Map<string, LongPollingTransport>;
   readonly api: MappedHub<TUser>;
 }
 
@@ -57,16 +62,15 @@ export class HubServer<TUser = unknown> {
   readonly #sockets: WebSocketServer;
   readonly #detachers: Array<() => void> = [];
   #closing = false;
+  /** Largest WebSocket frame or POST body taken. */
+  readonly #frameLimit: number;
 
   constructor(options: HubServerOptions<TUser> = {}) {
     this.#options = resolveOptions(options);
     const limit = this.#options.maximumMessageSize;
-    this.#sockets = new WebSocketServer({
-      noServer: true,
-      perMessageDeflate: false,
-      // Several records may share a frame, so the frame limit sits above the record limit.
-      maxPayload: limit === null ? 100 * 1024 * 1024 : Math.max(MIN_FRAME_LIMIT, limit * 16),
-    });
+    // Several records may share a frame, so the frame limit sits above the record limit.
+    this.#frameLimit = limit === null ? 100 * 1024 * 1024 : Math.max(MIN_FRAME_LIMIT, limit * 16);
+    this.#sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: this.#frameLimit });
   }
 
   /** Serves `hub` at `path` (e.g. `/hubs/node`). */
@@ -84,7 +88,7 @@ export class HubServer<TUser = unknown> {
       connection: (id) => visible(lifetime.connections.get(id) as HubConnection<TUser> | undefined),
       connections: () => [...lifetime.connections.values()] as Array<HubConnection<TUser>>,
     };
-    this.#mounts.set(normalized, { path: normalized, hub, lifetime, byToken: new Map(), api });
+    this.#mounts.set(normalized, { path: normalized, hub, lifetime, byToken: new Map(), endedPolls: new Map(), api });
     return api;
   }
 
@@ -98,12 +102,11 @@ export class HubServer<TUser = unknown> {
       next?.();
       return false;
     }
-    request.resume();
     if (route.endpoint === 'negotiate') {
+      request.resume();
       this.#negotiate(route.mount, route.url, request, response).catch(() => sendStatus(response, 500));
     } else {
-      // Long polling and Server-Sent Events are not offered; negotiate never lists them.
-      sendStatus(response, 400, 'This hub only serves the WebSockets transport.');
+      this.#serveHttpTransport(route.mount, route.url, request, response).catch(() => sendStatus(response, 500));
     }
     return true;
   }
@@ -192,7 +195,7 @@ export class HubServer<TUser = unknown> {
     const connectionId = newConnectionToken();
     const token = version.version >= 1 ? newConnectionToken() : connectionId;
     this.#createConnection(mount, connectionId, token, auth.user, stateful);
-    sendJson(response, negotiateResponse(version.version, connectionId, token, stateful));
+    sendJson(response, negotiateResponse(version.version, connectionId, token, stateful, this.#options.transports));
   }
 
   async #upgrade(mount: Mount<TUser>, url: URL, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -220,6 +223,53 @@ export class HubServer<TUser = unknown> {
     });
   }
 
+  /** Server-Sent Events (GET with `Accept: text/event-stream`), long polls (GET), sends (POST), DELETE. */
+  async #serveHttpTransport(mount: Mount<TUser>, url: URL, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (this.#closing) return sendStatus(response, 503);
+    const auth = await this.#authenticate('connect', request, url);
+    if (!auth.ok) return sendStatus(response, 401);
+    const token = queryValue(url.searchParams, 'id');
+    if (token === undefined) return sendStatus(response, 400, 'Connection ID required');
+    const connection = mount.byToken.get(token);
+    if (!connection) {
+      const ended = mount.endedPolls.get(token);
+      if (ended && request.method === 'GET') return ended.poll(response);
+      return sendStatus(response, 404, 'No Connection with that ID');
+    }
+    const userId = auth.user === undefined ? undefined : this.#options.userIdOf(auth.user);
+    if (userId !== connection.userId) return sendStatus(response, 403);
+    const transport = connection.transport;
+    const wanted: TransportName = request.method !== 'GET' ? (transport?.name ?? 'LongPolling')
+      : (request.headers.accept ?? '').includes('text/event-stream') ? 'ServerSentEvents' : 'LongPolling';
+    if (!this.#options.transports.includes(wanted)) return sendStatus(response, 404, `${wanted} is not enabled.`);
+
+    if (request.method === 'GET') {
+      if (connection.state === 'negotiated') {
+        const opened = wanted === 'ServerSentEvents' ? new ServerSentEventsTransport(response) : new LongPollingTransport(this.#options.negotiateTimeoutMs);
+        connection.attach(opened);
+        if (opened instanceof LongPollingTransport) opened.poll(response);
+        return;
+      }
+      if (transport instanceof LongPollingTransport && wanted === 'LongPolling') return transport.poll(response);
+      return sendStatus(response, 400, 'Cannot change transports mid-connection');
+    }
+    if (request.method === 'POST') {
+      if (!(transport instanceof LongPollingTransport || transport instanceof ServerSentEventsTransport)) {
+        return sendStatus(response, 405, undefined, { Allow: 'GET' });
+      }
+      const body = await readBody(request, this.#frameLimit);
+      if (!body) return sendStatus(response, 413);
+      await transport.receive(body);
+      return sendStatus(response, 200);
+    }
+    if (request.method === 'DELETE') {
+      if (transport instanceof LongPollingTransport) transport.terminate(1000);
+      else connection.close();
+      return sendStatus(response, 202);
+    }
+    sendStatus(response, 405, undefined, { Allow: 'GET, POST, DELETE' });
+  }
+
   #createConnection(mount: Mount<TUser>, connectionId: string, token: string, user: TUser | undefined, stateful: boolean): HubConnection<TUser> {
     const connection: HubConnection<TUser> = new HubConnection<TUser>({
       connectionId,
@@ -229,8 +279,13 @@ export class HubServer<TUser = unknown> {
       hub: mount.hub,
       lifetime: mount.lifetime,
       options: this.#options,
-      onEnded: () => {
+      onEnded: (lastTransport) => {
         if (mount.byToken.get(token) === connection) mount.byToken.delete(token);
+        if (lastTransport instanceof LongPollingTransport) {
+          // Its Close record still waits for the next poll, and later polls should get 204, not 404.
+          mount.endedPolls.set(token, lastTransport);
+          setTimeout(() => mount.endedPolls.delete(token), ENDED_POLL_GRACE_MS).unref();
+        }
       },
     });
     mount.byToken.set(token, connection);
@@ -253,6 +308,18 @@ function sendStatus(response: ServerResponse, status: number, body = '', headers
   if (response.headersSent) return void response.end();
   response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...headers });
   response.end(body);
+}
+
+/** Reads a request body, or returns undefined once it passes `limit` bytes. */
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
 }
 
 function sendJson(response: ServerResponse, value: object): void {

@@ -8,7 +8,7 @@ describe('negotiate', () => {
   });
   afterAll(() => server.close());
 
-  it('answers v1 with URL-safe id and token and lists only WebSockets', async () => {
+  it('answers v1 with URL-safe id and token and lists the three transports', async () => {
     const response = await fetch(`${server.hubUrl}/negotiate?negotiateVersion=1`, { method: 'POST' });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('application/json');
@@ -17,7 +17,11 @@ describe('negotiate', () => {
     expect(body.connectionId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(body.connectionToken).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(body.connectionToken).not.toBe(body.connectionId);
-    expect(body.availableTransports).toEqual([{ transport: 'WebSockets', transferFormats: ['Text', 'Binary'] }]);
+    expect(body.availableTransports).toEqual([
+      { transport: 'WebSockets', transferFormats: ['Text', 'Binary'] },
+      { transport: 'ServerSentEvents', transferFormats: ['Text'] },
+      { transport: 'LongPolling', transferFormats: ['Text', 'Binary'] },
+    ]);
     expect(body.useStatefulReconnect).toBe(false);
     expect(body).not.toHaveProperty('ProtocolVersion');
   });

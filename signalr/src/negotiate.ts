@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { TransportName } from './transport.js';
 
 /** Highest negotiate protocol version this server speaks. */
 export const NEGOTIATE_VERSION = 1;
@@ -30,18 +31,30 @@ export interface NegotiateResponse {
   readonly useStatefulReconnect?: boolean;
 }
 
+const TRANSFER_FORMATS: Record<TransportName, readonly string[]> = {
+  WebSockets: ['Text', 'Binary'],
+  // An event stream carries text only.
+  ServerSentEvents: ['Text'],
+  LongPolling: ['Text', 'Binary'],
+};
+
 /**
- * The body of a successful negotiate. Only WebSockets is offered: the client tries transports in
- * the listed order and falls back to the next, so listing one that is not served would turn a
- * WebSocket failure into a second, misleading one.
+ * The body of a successful negotiate. The client tries the transports in the listed order and
+ * falls back to the next one (after a new negotiate).
  */
-export function negotiateResponse(version: number, connectionId: string, connectionToken: string, useStatefulReconnect: boolean): NegotiateResponse {
+export function negotiateResponse(
+  version: number,
+  connectionId: string,
+  connectionToken: string,
+  useStatefulReconnect: boolean,
+  transports: readonly TransportName[],
+): NegotiateResponse {
   return {
     negotiateVersion: version,
     connectionId,
     // Version 0 has no token: the connection id doubles as the transports' `id`.
     ...(version >= 1 ? { connectionToken } : {}),
-    availableTransports: [{ transport: 'WebSockets', transferFormats: ['Text', 'Binary'] }],
+    availableTransports: transports.map((transport) => ({ transport, transferFormats: TRANSFER_FORMATS[transport] })),
     ...(version >= 1 ? { useStatefulReconnect } : {}),
   };
 }
