@@ -44,7 +44,8 @@ interface Mount<TUser> {
 }
 
 /**
- * Serves SignalR hubs over WebSockets next to whatever else an `http.Server` does.
+ * Serves SignalR hubs (WebSockets, Server-Sent Events, long polling) next to whatever else an
+ * `http.Server` does.
  *
  * ```ts
  * const hubs = new HubServer({ authenticate: ({ token }) => verify(token) });
@@ -53,8 +54,8 @@ interface Mount<TUser> {
  * await node.clients.client(id).invoke('status', []);
  * ```
  *
- * It answers `POST <path>/negotiate` and WebSocket upgrades of `<path>`, and leaves every other
- * request and upgrade alone.
+ * It answers `POST <path>/negotiate`, WebSocket upgrades of `<path>` and the HTTP transports'
+ * requests to `<path>`, and leaves every other request and upgrade alone.
  */
 export class HubServer<TUser = unknown> {
   readonly #options: ResolvedHubOptions<TUser>;
@@ -93,8 +94,8 @@ export class HubServer<TUser = unknown> {
   }
 
   /**
-   * Handles the request if it is a negotiate of a mapped hub (or another request to a hub path)
-   * and returns true; otherwise calls `next` (when given) and returns false.
+   * Handles the request if it is a negotiate of a mapped hub or an HTTP transport request to a
+   * hub path, and returns true; otherwise calls `next` (when given) and returns false.
    */
   handleRequest(request: IncomingMessage, response: ServerResponse, next?: () => void): boolean {
     const route = this.#route(request);
