@@ -55,5 +55,7 @@ describe('protocol validation', () => {
     expect(dumpChunk({ data: Buffer.alloc(DUMP_CHUNK_BYTES).toString('base64') }, 'body[0]').data.length).toBeGreaterThan(0);
     expect(refusal(() => dumpChunk({ data: Buffer.alloc(DUMP_CHUNK_BYTES + 3).toString('base64') }, 'body[0]')).field).toBe('body[0].data');
     expect(refusal(() => dumpChunk({ data: 'not base64!' }, 'body[1]')).message).toBe('body[1].data must be base64.');
+    for (const bad of ['Q===', 'Q=Q', 'QQ==\n', 'Q Q', '===']) expect(refusal(() => dumpChunk({ data: bad }, 'body[2]')).message).toBe('body[2].data must be base64.');
+    for (const good of ['', 'QQ==', 'QUI=', 'QUJD', 'QQ=', '+/9=']) expect(dumpChunk({ data: good }, 'body[3]').data).toBe(good);
   });
 });

@@ -242,12 +242,31 @@ export const uploadValidators: UploadValidators = {
   'backup.restore': addressed({}),
 };
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** A character base64 never holds. */
+const NOT_BASE64_CHARACTER = /[^A-Za-z0-9+/=]/;
 /** Base64 of {@link DUMP_CHUNK_BYTES} bytes, rounded up. */
 const MAX_CHUNK_TEXT = Math.ceil(DUMP_CHUNK_BYTES / 3) * 4;
 
+/**
+ * Letters, digits, `+` and `/`, then at most two `=` at the very end. Checked as "no foreign
+ * character, then where the first `=` is": on a chunk-sized string this is several times faster
+ * than matching the whole text with one anchored pattern, and every restored byte passes here.
+ */
+export function isBase64(text: string): boolean {
+  if (NOT_BASE64_CHARACTER.test(text)) return false;
+  const padding = text.indexOf('=');
+  if (padding === -1 || padding === text.length - 1) return true;
+  return padding === text.length - 2 && text.charCodeAt(padding + 1) === 61;
+}
+
+const chunkText = str({ max: MAX_CHUNK_TEXT });
+
 export const dumpChunk: Validator<DumpChunk> = object({
-  data: str({ max: MAX_CHUNK_TEXT, pattern: BASE64, rule: 'must be base64' }),
+  data: (value, path) => {
+    const text = chunkText(value, path);
+    if (!isBase64(text)) fail(path, 'must be base64');
+    return text;
+  },
 });
 
 function lookup<T>(table: Record<string, T>, kind: string, commandName: unknown): T {
