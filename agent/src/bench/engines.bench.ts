@@ -1,0 +1,83 @@
+/**
+ * Engine benchmarks on the real Docker runtime, each against its baseline in the same run:
+ * 1. provision request to ready through the agent against `docker run` plus the same readiness
+ *    loop (median of BENCH_PROVISION_REPEATS, default 5, per engine in BENCH_PROVISION_ENGINES,
+ *    default `postgres:15,redis:7,mariadb:10.11`);
+ * 2. dump and restore of a PostgreSQL database of BENCH_DUMP_MB (default 1024) through the agent
+ *    against the engine's own commands run with `docker exec`, with this process's peak memory.
+ * Writes the `engines` section of BENCHMARKS.md.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { machineDescription, percentiles, writeBenchSection } from '../../../scripts/bench-report.js';
+import { createAgent } from '../agent.js';
+import { DUMP_CHUNK_BYTES } from '../protocol/commands.js';
+import { measureDumpRestore, type DumpRestoreResult, type Transfer } from './dump-throughput.js';
+import { measureProvisioning, type ProvisionSamples } from './provision-timing.js';
+import { log, memoryLine, peakRssMb } from './support.js';
+
+const DUMP_MB = Number(process.env.BENCH_DUMP_MB ?? 1024);
+const REPEATS = Number(process.env.BENCH_PROVISION_REPEATS ?? 5);
+const ENGINES = (process.env.BENCH_PROVISION_ENGINES ?? 'postgres:15,redis:7,mariadb:10.11').split(',').filter(Boolean);
+const PROVISION_TARGET = 1.1;
+const THROUGHPUT_TARGET = 0.8;
+const MEMORY_TARGET_MB = 150;
+
+const startedAt = Date.now();
+const workDir = mkdtempSync(path.join(tmpdir(), 'krint-engines-bench-'));
+const agent = await createAgent();
+log(`agent started; ${memoryLine()}`);
+try {
+  const provisioning: ProvisionSamples[] = [];
+  for (const entry of ENGINES) {
+    const [engineId, version] = entry.split(':');
+    if (!engineId || !version) throw new Error(`BENCH_PROVISION_ENGINES entries look like engine:version, not "${entry}".`);
+    log(`provisioning ${entry}, ${REPEATS} rounds`);
+    provisioning.push(await measureProvisioning(agent, engineId, version, REPEATS));
+  }
+  log(`dump and restore of a database of about ${DUMP_MB} MB; ${memoryLine()}`);
+  const dump = await measureDumpRestore(agent, DUMP_MB, workDir);
+  const section = report(provisioning, dump);
+  writeBenchSection('engines', section);
+  console.log(section);
+  log(`done in ${Math.round((Date.now() - startedAt) / 1000)} s`);
+} finally {
+  await agent.close();
+  rmSync(workDir, { recursive: true, force: true });
+}
+
+function report(provisioning: ProvisionSamples[], dump: DumpRestoreResult): string {
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const mbps = (transfer: Transfer) => `${(transfer.bytes / 2 ** 20 / transfer.seconds).toFixed(1)} MB/s`;
+  const rate = (transfer: Transfer) => transfer.bytes / transfer.seconds;
+  const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const lines = [
+    '## Engines on Docker (agent)',
+    '',
+    `Machine: ${machineDescription()}. Everything runs in one process with the in-process agent (LocalExecutor) against the local daemon.`,
+    '',
+    `Provision request to ready: Krint is \`instance.create\` + \`instance.start\` + \`instance.waitReady\`; the baseline is \`docker run -d\` of the same image with the same environment, port binding and named volume, then the engine's own readiness probe (for PostgreSQL a real \`SELECT 1\` over \`pg\`) with the same backoff. ${REPEATS} alternating rounds each, median (min–max).`,
+    '',
+    '| measure | baseline | Krint | ratio | target |',
+    '|---|---|---|---|---|',
+  ];
+  for (const samples of provisioning) {
+    const krint = percentiles(samples.krint).median;
+    const baseline = percentiles(samples.baseline).median;
+    const range = (values: number[]) => `${seconds(Math.min(...values))}–${seconds(Math.max(...values))}`;
+    const ratio = krint / baseline;
+    lines.push(`| provision to ready, \`${samples.label}\` | ${seconds(baseline)} (${range(samples.baseline)}) | ${seconds(krint)} (${range(samples.krint)}) | ${ratio.toFixed(2)}× | ≤ ${PROVISION_TARGET.toFixed(2)}× (${verdict(ratio <= PROVISION_TARGET)}) |`);
+  }
+  const dumpRatio = rate(dump.krintDump) / rate(dump.baselineDump);
+  const restoreRatio = rate(dump.krintRestore) / rate(dump.baselineRestore);
+  const peak = Math.max(dump.peakAfterMb, peakRssMb());
+  lines.push(
+    `| \`pg_dumpall\` of ${(dump.databaseBytes / 2 ** 20).toFixed(0)} MB database (${(dump.krintDump.bytes / 2 ** 20).toFixed(0)} MB script) | ${mbps(dump.baselineDump)} (${dump.baselineDump.seconds.toFixed(1)} s) | ${mbps(dump.krintDump)} (${dump.krintDump.seconds.toFixed(1)} s) | ${dumpRatio.toFixed(2)}× | ≥ ${THROUGHPUT_TARGET}× (${verdict(dumpRatio >= THROUGHPUT_TARGET)}) |`,
+    `| restore of that script into a fresh instance (${dump.rows.toLocaleString('en')} rows checked) | ${mbps(dump.baselineRestore)} (${dump.baselineRestore.seconds.toFixed(1)} s) | ${mbps(dump.krintRestore)} (${dump.krintRestore.seconds.toFixed(1)} s) | ${restoreRatio.toFixed(2)}× | ≥ ${THROUGHPUT_TARGET}× (${verdict(restoreRatio >= THROUGHPUT_TARGET)}) |`,
+    `| peak memory of the benchmark process (VmHWM) | — | ${peak.toFixed(0)} MB (${dump.peakBeforeMb.toFixed(0)} MB before the dumps) | — | < ${MEMORY_TARGET_MB} MB (${verdict(peak < MEMORY_TARGET_MB)}) |`,
+    '',
+    `Dump baseline: \`docker exec … pg_dumpall --quote-all-identifiers\` (the engine's dump command) with its output redirected to a file. Krint: the \`backup.dump\` stream (${DUMP_CHUNK_BYTES / 1024} KiB base64 chunks through the executor) decoded and written to a file. Restore baseline: \`docker exec -i … bash -c 'awk … | psql -v ON_ERROR_STOP=1'\` (the engine's restore command) reading the file; Krint: the \`backup.restore\` upload read from the file.`,
+  );
+  return lines.join('\n');
+}
