@@ -47,7 +47,6 @@ export class NodeProcess {
       })
       // Never give up: a node outlives any outage of the control plane.
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (context) => backoffDelay(context.previousRetryCount, backoff) })
-      .withStatefulReconnect()
       .configureLogging(quietLogger(options.logger))
       .build();
     // Dumps and restores can take long; the control plane bounds each call itself.

@@ -53,7 +53,11 @@ export class NodeHub {
       authenticate: ({ token }) => this.authenticate(token),
       maximumMessageSize: NODE_HUB_MAX_MESSAGE_BYTES,
       maxParallelInvocationsPerClient: 8,
-      statefulReconnect: true,
+      // No stateful reconnect on this hub: its replay buffer holds every unacknowledged message
+      // and the official client acknowledges about once a second, so a restore pulling tens of
+      // megabytes a second would either hold them all in memory or stall on acks. A dropped node
+      // instead fails its operations at once with a clear error, redials and re-registers.
+      statefulReconnect: false,
       // Restores and long dumps can keep a client result open for a long time; each call sets its own.
       clientResultTimeoutMs: 10 * 60_000,
     };

@@ -331,6 +331,18 @@ describe.skipIf(!ready)('nodes as separate processes', () => {
     expect(failedFast.runQuery).toMatchObject({ __typename: 'NodeOfflineError', nodeName: 'edge-a' });
     expect(Date.now() - startedAt).toBeLessThan(2_000);
 
+    // A scheduled backup while the node is away records a failed run and stays scheduled.
+    const schedule = await ok(`mutation { createBackupSchedule(input: { instanceId: "${instanceId}", cron: "*/2 * * * * *", retentionCount: 3 }) { __typename ... on BackupSchedule { id } ... on Error { message } } }`);
+    const scheduleId = schedule.createBackupSchedule.id as string;
+    const failedRun = await until('a failed scheduled run', async () => {
+      const data = await gql(`{ backupSchedules(instanceId: "${instanceId}") { id lastStatus lastError nextRunAt enabled } }`);
+      const found = (data.backupSchedules as { id: string; lastStatus: string | null }[]).find((entry) => entry.id === scheduleId);
+      return found?.lastStatus === 'FAILED' ? found : null;
+    }, 20_000);
+    expect(failedRun).toMatchObject({ enabled: true, lastError: expect.stringContaining('edge-a') });
+    expect((failedRun as { nextRunAt: string | null }).nextRunAt).not.toBeNull();
+    await ok(`mutation { deleteBackupSchedule(id: "${scheduleId}") { __typename ... on Error { message } } }`);
+
     startNode('edge-a', nodeA.token, nodeA.id, nodeA.healthPort);
     await until('edge-a online after restart', async () => (await nodeStatus(nodeA.id)) === 'ONLINE', 30_000);
     expect(await count()).toBe(200_000);
@@ -342,7 +354,7 @@ describe.skipIf(!ready)('nodes as separate processes', () => {
       const data = await gql(`{ instance(id: "${instanceId}") { ... on Instance { status version statusDetail } } }`);
       return data.instance.status === 'UPGRADING' ? null : data.instance;
     }, 300_000);
-    expect(after).toMatchObject({ status: 'READY', version: '17' });
+    expect(after, JSON.stringify(after)).toMatchObject({ status: 'READY', version: '17' });
     expect(await count("select (current_setting('server_version_num')::int / 10000) as n")).toBe(17);
     expect(await count()).toBe(200_000);
   }, 320_000);
