@@ -340,7 +340,7 @@ describe.skipIf(!ready)('nodes as separate processes', () => {
       return found?.lastStatus === 'FAILED' ? found : null;
     }, 20_000);
     expect(failedRun).toMatchObject({ enabled: true, lastError: expect.stringContaining('edge-a') });
-    expect((failedRun as { nextRunAt: string | null }).nextRunAt).not.toBeNull();
+    expect((failedRun as unknown as { nextRunAt: string | null }).nextRunAt).not.toBeNull();
     await ok(`mutation { deleteBackupSchedule(id: "${scheduleId}") { __typename ... on Error { message } } }`);
 
     startNode('edge-a', nodeA.token, nodeA.id, nodeA.healthPort);
