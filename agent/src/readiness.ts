@@ -59,6 +59,9 @@ export async function waitUntilReady(
     } catch (error) {
       lastError = error instanceof Error ? error.message : String(error);
     }
+    // The container checks below count towards the wait, so probes keep the declared backoff
+    // schedule even when the daemon answers slowly.
+    const checksStarted = Date.now();
     const status = await containerStatus(docker, address.containerId);
     if (status.state === 'missing') throw new NotFoundError(`The container ${address.containerId} of this ${engine.displayName} instance does not exist.`);
     if (status.state !== 'running' && status.state !== 'restarting') {
@@ -74,7 +77,7 @@ export async function waitUntilReady(
     if (Date.now() + delay >= deadline) {
       throw new TimeoutError(await explain(`The ${engine.displayName} server at ${where} did not become ready within ${Math.round(ceilingMs / 1000)} s (${attempt} attempts).`));
     }
-    await sleep(delay, options.signal);
+    await sleep(Math.max(0, delay - (Date.now() - checksStarted)), options.signal);
   }
 }
 
