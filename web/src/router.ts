@@ -11,7 +11,7 @@ const routes: RouteRecordRaw[] = [
   {
     path: '/instances/:id',
     component: () => import('./views/instances/InstanceLayout.vue'),
-    props: true,
+    props: (route) => ({ id: String(route.params.id) }),
     children: [
       { path: '', name: 'instance', component: () => import('./views/instances/InstanceDetailView.vue'), props: true, meta: { title: 'Instance' } },
       { path: 'browse/:database?/:table?', name: 'browse', component: () => import('./views/browser/BrowserView.vue'), props: true, meta: { title: 'Browse' } },
