@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { DumpContext, Engine } from '@krint/engine-sdk';
 import type { Agent } from '../agent.js';
 import { DUMP_CHUNK_BYTES, type DumpChunk, type InstanceAddress } from '../protocol/commands.js';
-import { benchPassword, docker, log, memoryLine, peakRssMb } from './support.js';
+import { benchPassword, docker, log, memoryLine, peakRssMb, sampleMemory } from './support.js';
 
 /** Port PostgreSQL listens on inside the official images, where the dump tools connect. */
 const POSTGRES_INTERNAL_PORT = 5432;
@@ -28,6 +28,9 @@ export interface DumpRestoreResult {
   /** Peak RSS of this process before the dumps and restores started, and after, in MiB. */
   readonly peakBeforeMb: number;
   readonly peakAfterMb: number;
+  /** Where the memory was while Krint dumped and restored (sampled maxima). */
+  readonly dumpMemory: string;
+  readonly restoreMemory: string;
 }
 
 /** One PostgreSQL 15 instance created through the agent; removed by {@link dispose}. */
@@ -69,8 +72,9 @@ export async function measureDumpRestore(agent: Agent, sizeMb: number, workDir: 
     const krintFile = `${workDir}/krint-dump.sql`;
     const baselineFile = `${workDir}/baseline-dump.sql`;
     log('dump through Krint (backup.dump → file)');
-    const krintDump = await timed(() => dumpThroughKrint(agent, source.address, krintFile));
-    log(`  ${describe(krintDump)}; ${memoryLine()}`);
+    const dumped = await sampleMemory(() => timed(() => dumpThroughKrint(agent, source.address, krintFile)));
+    const krintDump = dumped.result;
+    log(`  ${describe(krintDump)}; ${memoryLine()}; ${dumped.maxima}`);
     log('dump with docker exec pg_dumpall > file');
     const context = dumpContext(source.address);
     const dumpCommand = backup.dumpCommand(context);
@@ -84,11 +88,14 @@ export async function measureDumpRestore(agent: Agent, sizeMb: number, workDir: 
     const krintTarget = await createInstance(agent, engine, made);
     const baselineTarget = await createInstance(agent, engine, made);
     log('restore through Krint (file → backup.restore) into a fresh instance');
-    const krintRestore = await timed(async () => {
-      const result = await agent.executor.upload('backup.restore', { instance: krintTarget.address }, fileChunks(krintFile));
-      return result.bytes;
-    });
-    log(`  ${describe(krintRestore)}; ${memoryLine()}`);
+    const restored = await sampleMemory(() =>
+      timed(async () => {
+        const result = await agent.executor.upload('backup.restore', { instance: krintTarget.address }, fileChunks(krintFile));
+        return result.bytes;
+      }),
+    );
+    const krintRestore = restored.result;
+    log(`  ${describe(krintRestore)}; ${memoryLine()}; ${restored.maxima}`);
     log('restore with docker exec -i … psql < file into a fresh instance');
     const restoreCommand = backup.restoreCommand(dumpContext(baselineTarget.address));
     const baselineRestore = await timed(async () => {
@@ -101,7 +108,7 @@ export async function measureDumpRestore(agent: Agent, sizeMb: number, workDir: 
       const restored = Number(await scalar(agent, target, 'SELECT count(*) FROM filler'));
       if (restored !== rows) throw new Error(`The ${label} restore holds ${restored} rows instead of ${rows}.`);
     }
-    return { databaseBytes, rows, krintDump, baselineDump, krintRestore, baselineRestore, peakBeforeMb, peakAfterMb: peakRssMb() };
+    return { databaseBytes, rows, krintDump, baselineDump, krintRestore, baselineRestore, peakBeforeMb, peakAfterMb: peakRssMb(), dumpMemory: dumped.maxima, restoreMemory: restored.maxima };
   } finally {
     await dispose(agent, made);
   }

@@ -27,6 +27,7 @@ const MEMORY_TARGET_MB = 150;
 const startedAt = Date.now();
 const workDir = mkdtempSync(path.join(tmpdir(), 'krint-engines-bench-'));
 const agent = await createAgent();
+const restingMb = process.memoryUsage().rss / 2 ** 20;
 log(`agent started; ${memoryLine()}`);
 try {
   const provisioning: ProvisionSamples[] = [];
@@ -76,6 +77,8 @@ function report(provisioning: ProvisionSamples[], dump: DumpRestoreResult): stri
     `| \`pg_dumpall\` of ${(dump.databaseBytes / 2 ** 20).toFixed(0)} MB database (${(dump.krintDump.bytes / 2 ** 20).toFixed(0)} MB script) | ${mbps(dump.baselineDump)} (${dump.baselineDump.seconds.toFixed(1)} s) | ${mbps(dump.krintDump)} (${dump.krintDump.seconds.toFixed(1)} s) | ${dumpRatio.toFixed(2)}× | ≥ ${THROUGHPUT_TARGET}× (${verdict(dumpRatio >= THROUGHPUT_TARGET)}) |`,
     `| restore of that script into a fresh instance (${dump.rows.toLocaleString('en')} rows checked) | ${mbps(dump.baselineRestore)} (${dump.baselineRestore.seconds.toFixed(1)} s) | ${mbps(dump.krintRestore)} (${dump.krintRestore.seconds.toFixed(1)} s) | ${restoreRatio.toFixed(2)}× | ≥ ${THROUGHPUT_TARGET}× (${verdict(restoreRatio >= THROUGHPUT_TARGET)}) |`,
     `| peak memory of the benchmark process (VmHWM) | — | ${peak.toFixed(0)} MB (${dump.peakBeforeMb.toFixed(0)} MB before the dumps) | — | < ${MEMORY_TARGET_MB} MB (${verdict(peak < MEMORY_TARGET_MB)}) |`,
+    '',
+    `Memory while Krint dumped — ${dump.dumpMemory}; while it restored — ${dump.restoreMemory}. At rest after start-up the process holds ${restingMb.toFixed(0)} MB (RSS after loading the agent with its six engines' drivers under \`tsx\`).`,
     '',
     `Dump baseline: \`docker exec … pg_dumpall --quote-all-identifiers\` (the engine's dump command) with its output redirected to a file. Krint: the \`backup.dump\` stream (${DUMP_CHUNK_BYTES / 1024} KiB base64 chunks through the executor) decoded and written to a file. Restore baseline: \`docker exec -i … bash -c 'awk … | psql -v ON_ERROR_STOP=1'\` (the engine's restore command) reading the file; Krint: the \`backup.restore\` upload read from the file.`,
   );

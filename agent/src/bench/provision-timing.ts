@@ -62,8 +62,11 @@ async function provisionThroughKrint(agent: Agent, engine: Engine, version: stri
       rootPassword,
       defaultDatabase: engine.defaultDatabase,
     };
-    await executor.run('instance.waitReady', { instance: address });
-    return performance.now() - started;
+    const createdMs = performance.now() - started;
+    const { elapsedMs } = await executor.run('instance.waitReady', { instance: address });
+    const total = performance.now() - started;
+    log(`  krint: create+start ${Math.round(createdMs)} ms, waitReady ${elapsedMs} ms`);
+    return total;
   } finally {
     await executor.run('instance.remove', { containerId: created.containerId, removeVolume: true });
   }

@@ -19,7 +19,28 @@ export function peakRssMb(): number {
 export function memoryLine(): string {
   const usage = process.memoryUsage();
   const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
-  return `peak RSS ${peakRssMb().toFixed(0)} MB (now: RSS ${mb(usage.rss)}, heap ${mb(usage.heapUsed)}, buffers ${mb(usage.arrayBuffers)})`;
+  return `peak RSS ${peakRssMb().toFixed(0)} MB (now: RSS ${mb(usage.rss)}, V8 heap ${mb(usage.heapUsed)} used of ${mb(usage.heapTotal)}, buffers ${mb(usage.arrayBuffers)})`;
+}
+
+/**
+ * Largest RSS, V8 heap (committed) and Buffer memory seen while `work` runs, sampled every 20 ms:
+ * shows which part of the process a peak comes from.
+ */
+export async function sampleMemory<T>(work: () => Promise<T>): Promise<{ result: T; maxima: string }> {
+  const max = { rss: 0, heapTotal: 0, heapUsed: 0, arrayBuffers: 0 };
+  const sample = () => {
+    const usage = process.memoryUsage();
+    for (const key of Object.keys(max) as (keyof typeof max)[]) max[key] = Math.max(max[key], usage[key]);
+  };
+  const timer = setInterval(sample, 20);
+  try {
+    const result = await work();
+    sample();
+    const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+    return { result, maxima: `sampled maxima: RSS ${mb(max.rss)}, V8 heap ${mb(max.heapUsed)} used / ${mb(max.heapTotal)} committed, buffers ${mb(max.arrayBuffers)}` };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** A password from the engines' safe alphabet, different on every call. */
