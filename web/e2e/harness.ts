@@ -65,16 +65,17 @@ export async function startControlPlane(): Promise<ControlPlane> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'krint-web-e2e-'));
   const port = await freePort();
   const adminPassword = 'web-e2e-admin-password-1';
+  const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn('npx', ['tsx', 'server/src/main.ts'], {
     cwd: REPO_DIR,
-    env: { ...process.env, Krint__Port: String(port), Krint__DataDir: dataDir, Auth__AdminPassword: adminPassword, INIT_CWD: dataDir },
+    // Krint__PublicUrl: nodes added in the test dial this address.
+    env: { ...process.env, Krint__Port: String(port), Krint__DataDir: dataDir, Krint__PublicUrl: url, Auth__AdminPassword: adminPassword, INIT_CWD: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`The control plane exited (${child.exitCode}):\n${output}`);
@@ -114,4 +115,33 @@ export function removeDockerLeftovers(prefix: string): void {
   if (ids.length) spawnSync('docker', ['rm', '-f', '-v', ...ids], { encoding: 'utf8' });
   const volumes = spawnSync('docker', ['volume', 'ls', '-q', '--filter', `name=${prefix}`], { encoding: 'utf8' }).stdout.split('\n').filter((v) => v.includes(prefix));
   if (volumes.length) spawnSync('docker', ['volume', 'rm', '-f', ...volumes], { encoding: 'utf8' });
+}
+
+export interface NodeProcess {
+  readonly output: () => string;
+  stop(): Promise<void>;
+}
+
+/** Starts a Krint node process (`Krint__Role=node`) that dials `controlPlaneUrl` with `token`. */
+export async function startNode(controlPlaneUrl: string, token: string, name: string): Promise<NodeProcess> {
+  const healthPort = await freePort();
+  const child = spawn(process.execPath, [path.join(REPO_DIR, 'bin', 'krint.mjs')], {
+    cwd: REPO_DIR,
+    env: { ...process.env, Krint__Role: 'node', Node__ControlPlaneUrl: controlPlaneUrl, Node__Token: token, Node__Name: name, Node__HealthPort: String(healthPort), Node__HealthHost: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return {
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || !child.pid) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(-child.pid, 'SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+      if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+    },
+  };
 }
