@@ -13,7 +13,7 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./views/instances/InstanceLayout.vue'),
     props: (route) => ({ id: String(route.params.id) }),
     children: [
-      { path: '', name: 'instance', component: () => import('./views/instances/InstanceDetailView.vue'), props: true, meta: { title: 'Instance' } },
+      { path: '', name: 'instance', component: () => import('./views/instances/InstanceDetailView.vue'), meta: { title: 'Instance' } },
       { path: 'browse/:database?/:table?', name: 'browse', component: () => import('./views/browser/BrowserView.vue'), props: true, meta: { title: 'Browse' } },
       { path: 'query', name: 'query', component: () => import('./views/browser/QueryView.vue'), props: true, meta: { title: 'Query' } },
       { path: 'backups', name: 'instance-backups', component: () => import('./views/backups/BackupsView.vue'), props: true, meta: { title: 'Backups' } },
