@@ -35,7 +35,7 @@ export interface KrintOptions {
   /** Folder of the built web client; `web/dist` of the repository by default. */
   readonly webRoot?: string;
   /** Sign-in rate limits and OIDC key-refresh timing (tests shorten them). */
-  readonly authOptions?: Pick<AuthOptions, 'loginLimits' | 'oidc'>;
+  readonly authOptions?: Pick<AuthOptions, 'loginLimits' | 'oidc' | 'socketRecheckMs'>;
 }
 
 /** A running control plane: its services, the executor router (for the node hub) and the HTTP server. */

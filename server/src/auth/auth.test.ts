@@ -19,7 +19,7 @@ beforeAll(async () => {
   for (const method of ['log', 'error', 'warn', 'info'] as const) {
     vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void consoleLines.push(args.map(String).join(' ')));
   }
-  test = await startTestKrint({ Auth__AdminPassword: ADMIN_PASSWORD, Krint__PublicUrl: 'http://127.0.0.1:5999' }, { localExecutor: null, authOptions: { loginLimits: { perUser: 3, perAddress: 50, windowMs: 60_000 } } });
+  test = await startTestKrint({ Auth__AdminPassword: ADMIN_PASSWORD, Krint__PublicUrl: 'http://127.0.0.1:5999' }, { localExecutor: null, authOptions: { loginLimits: { perUser: 3, perAddress: 50, windowMs: 60_000 }, socketRecheckMs: 300 } });
   base = `http://127.0.0.1:${await test.krint.listen(0)}`;
 });
 
@@ -222,6 +222,39 @@ describe('API tokens', () => {
     // A cookie alone is not enough on a WebSocket (cross-site WebSocket hijacking): the CSRF token must come too.
     expect(await connect({}, { cookie: session.cookie })).toBe('closed 4403');
     expect(await connect({ 'x-krint-csrf': session.csrf }, { cookie: session.cookie })).toBe('ack');
+  });
+
+  it('end running graphql-ws subscriptions when the token is revoked or the session signs out', async () => {
+    /** Opens a socket, starts `activity`, then runs `cut` and reports how the socket ended. */
+    const subscribeThenCut = (params: Record<string, unknown>, headers: Record<string, string>, cut: () => Promise<void>) =>
+      new Promise<string>((resolve) => {
+        const socket = new WebSocket(`${base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { headers });
+        const timer = setTimeout(() => {
+          socket.terminate();
+          resolve('still open');
+        }, 2_500);
+        socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: params })));
+        socket.on('message', (data) => {
+          if (JSON.parse(String(data)).type !== 'connection_ack') return;
+          socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { activity { action } }' } }));
+          setTimeout(() => void cut(), 200);
+        });
+        socket.on('close', (code) => {
+          clearTimeout(timer);
+          resolve(`closed ${code}`);
+        });
+        socket.on('error', () => undefined);
+      });
+    const { token, record } = await test.krint.auth.apiTokens.create({ name: 'short-watch', role: 'viewer', expiresAt: new Date(Date.now() + 3_600_000), createdBy: 'test' });
+    secrets.push(token);
+    // Control: while the token is valid, the socket stays open past several re-checks.
+    expect(await subscribeThenCut({ authorization: `Bearer ${token}` }, {}, async () => undefined)).toBe('still open');
+    expect(await subscribeThenCut({ authorization: `Bearer ${token}` }, {}, async () => void (await test.krint.auth.apiTokens.revoke(record.id)))).toBe('closed 4403');
+    const session = await signIn('admin', ADMIN_PASSWORD);
+    const logout = async () => {
+      expect((await fetch(`${base}/api/auth/logout`, { method: 'POST', headers: { cookie: session.cookie, 'x-krint-csrf': session.csrf } })).status).toBe(204);
+    };
+    expect(await subscribeThenCut({ 'x-krint-csrf': session.csrf }, { cookie: session.cookie }, logout)).toBe('closed 4403');
   });
 
   it('protect the backup download route (admin only)', async () => {

@@ -35,6 +35,8 @@ export interface AuthOptions {
   readonly log: (message: string) => void;
   readonly oidc?: OidcOptions;
   readonly loginLimits?: LoginLimits;
+  /** How often an open graphql-ws socket re-checks its credentials (default 30 s). */
+  readonly socketRecheckMs?: number;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

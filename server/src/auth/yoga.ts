@@ -22,13 +22,38 @@ export async function authenticateGraphQL(auth: Auth, initial: InitialContext): 
   }
 }
 
-/** graphql-ws `onConnect`: a socket without valid credentials is closed (4403) before any operation. */
-export async function authorizeSocket(auth: Auth, context: { connectionParams?: Readonly<Record<string, unknown>>; extra: { request: IncomingMessage } }): Promise<boolean> {
-  try {
-    return (await auth.authenticate(graphqlCredentials({ req: context.extra.request, connectionParams: context.connectionParams ?? {}, extra: context.extra }))) !== null;
-  } catch {
-    return false;
+/**
+ * graphql-ws `onConnect`: a socket without valid credentials is closed (4403) before any
+ * operation. An accepted socket re-checks its credentials every `socketRecheckMs`, so a sign-out,
+ * a revoked or expired token or a deleted user also ends subscriptions that are already running.
+ */
+export async function authorizeSocket(
+  auth: Auth,
+  context: { connectionParams?: Readonly<Record<string, unknown>>; extra: { request: IncomingMessage; socket?: { close(code: number, reason: string): void; once(event: 'close', listener: () => void): unknown } } },
+): Promise<boolean> {
+  const credentials = graphqlCredentials({ req: context.extra.request, connectionParams: context.connectionParams ?? {}, extra: context.extra });
+  const check = async () => {
+    try {
+      return (await auth.authenticate(credentials)) !== null;
+    } catch {
+      return false;
+    }
+  };
+  if (!(await check())) return false;
+  const socket = context.extra.socket;
+  if (socket) {
+    const timer = setInterval(() => {
+      void check().then((valid) => {
+        if (!valid) {
+          clearInterval(timer);
+          socket.close(4403, 'Forbidden: the credentials of this connection are no longer valid');
+        }
+      });
+    }, auth.options.socketRecheckMs ?? 30_000);
+    timer.unref();
+    socket.once('close', () => clearInterval(timer));
   }
+  return true;
 }
 
 /** Lets authorisation and limit errors keep their message through yoga's error masking. */
