@@ -6,6 +6,7 @@ import {
   NodeHubMethods,
   STREAM_BATCH_BYTES,
   STREAM_BATCH_ITEMS,
+  STREAM_LINGER_MS,
   STREAM_POLL_MS,
   type Envelope,
   type RunRequest,
@@ -114,7 +115,7 @@ interface OpenStream {
 
 /**
  * Takes what the stream has ready: waits for the first item up to the poll window, then adds
- * items that are already available, up to the batch limits (items and bytes), so a log follow
+ * items that follow within a short linger, up to the batch limits (items and bytes), so a log follow
  * sends lines in bulk and a dump sends a few chunks per message, well under the hub's record limit.
  */
 async function collectBatch(stream: OpenStream): Promise<StreamBatch> {
@@ -125,7 +126,7 @@ async function collectBatch(stream: OpenStream): Promise<StreamBatch> {
   items.push(first.value);
   let bytes = sizeOf(first.value);
   while (items.length < STREAM_BATCH_ITEMS && bytes < STREAM_BATCH_BYTES) {
-    const next = await raceWindow(stream, 0);
+    const next = await raceWindow(stream, STREAM_LINGER_MS);
     if (next === 'timeout') break;
     if (next.done) return { items, done: true };
     items.push(next.value);

@@ -49,6 +49,13 @@ export const NodeHubMethods = {
 /** Longest a `Next` call waits for an item before answering with an empty batch. */
 export const STREAM_POLL_MS = 15_000;
 
+/**
+ * After the first item, a batch keeps growing while the next item follows within this long. A
+ * dump tool writes a chunk every few milliseconds, so batches fill up instead of paying a round
+ * trip per chunk; a quiet log follow adds at most this much delay.
+ */
+export const STREAM_LINGER_MS = 8;
+
 /** At most this many items are returned by one `Next`. */
 export const STREAM_BATCH_ITEMS = 256;
 

@@ -8,7 +8,8 @@ import type { BackupSupport, DumpContext, ExecCommand } from '@krint/engine-sdk'
  *   are dropped;
  * - other roles are created only when missing, then `ALTER ROLE` sets them as dumped;
  * - each dumped database replaces one of the same name (`DROP DATABASE IF EXISTS … WITH (FORCE)`
- *   before its `CREATE DATABASE`): a fresh instance already has its default database.
+ *   before its `CREATE DATABASE`): a fresh instance already has its default database; the
+ *   `postgres` database, which the dump never creates, is replaced just before it is loaded.
  * Lines inside COPY data blocks are passed through untouched. Written for POSIX awk (mawk in
  * Debian images, busybox awk in Alpine ones).
  */
@@ -31,6 +32,13 @@ export const RESTORE_FILTER_AWK = [
   '    name = substr(rest, 1, i)',
   '  } else { match(rest, /^[^ ;]+/); name = substr(rest, 1, RLENGTH) }',
   '  print "DROP DATABASE IF EXISTS " name " WITH (FORCE);"',
+  '}',
+  // The `postgres` database is never created by the dump (every instance has one), so it is
+  // replaced here, from template1, just before the dump connects to it: restoring into the
+  // instance the dump came from then succeeds instead of clashing with the objects still there.
+  '!globals && ($0 == "\\\\connect postgres" || $0 == "\\\\connect " q "postgres" q) {',
+  '  print "DROP DATABASE IF EXISTS " q "postgres" q " WITH (FORCE);"',
+  '  print "CREATE DATABASE " q "postgres" q " TEMPLATE template0;"',
   '}',
   '{ print }',
 ].join('\n');
@@ -59,7 +67,8 @@ export function postgresDumpCommand(context: DumpContext): ExecCommand {
 export function postgresRestoreCommand(context: DumpContext): ExecCommand {
   const script = 'set -o pipefail; awk "$1" | psql "${@:2}"';
   return {
-    argv: ['bash', '-c', script, 'krint-restore', RESTORE_FILTER_AWK, '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...clientArgs(context), '--dbname=postgres'],
+    // template1, not postgres: the filter drops and recreates the `postgres` database.
+    argv: ['bash', '-c', script, 'krint-restore', RESTORE_FILTER_AWK, '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...clientArgs(context), '--dbname=template1'],
     env: { PGPASSWORD: context.rootPassword, KRINT_ROOT_ROLE: context.rootUser },
   };
 }

@@ -384,6 +384,27 @@ describe.skipIf(!available)('postgres engine against a real postgres:15', () => 
     }
   });
 
+  it('restores a dump into the instance it came from, including the postgres database', async () => {
+    await root.query!('postgres', 'CREATE TABLE kept_in_postgres (id int PRIMARY KEY)', limits);
+    await root.query!('postgres', 'INSERT INTO kept_in_postgres SELECT generate_series(1, 25)', limits);
+    const dumpContext = { version: '15', rootUser: 'postgres', rootPassword: ROOT_PASSWORD, defaultDatabase: 'app', internalPort: 5432 };
+    const samePlace = join(workDir, 'same-instance.sql');
+    expect((await dumpToFile(source.container.id, postgresEngine.backup!.dumpCommand(dumpContext), samePlace)).code).toBe(0);
+    // Changes after the dump, in the postgres database the dump never creates.
+    await root.query!('postgres', 'DELETE FROM kept_in_postgres WHERE id > 5', limits);
+    await root.query!('postgres', 'CREATE TABLE made_after_dump (id int)', limits);
+    const restored = await restoreFromFile(source.container.id, postgresEngine.backup!.restoreCommand(dumpContext), samePlace);
+    expect(restored.stderr).toBe('');
+    expect(restored.code).toBe(0);
+    const session = await postgresEngine.connect(source.target);
+    try {
+      expect(await session.countRows('postgres', 'kept_in_postgres')).toBe(25);
+      expect((await session.listTables('postgres')).map((t) => t.name)).not.toContain('made_after_dump');
+    } finally {
+      await session.close();
+    }
+  });
+
   it('installs plugins: CREATE EXTENSION postgis works', async () => {
     const postgis = postgresEngine.plugins.find((p) => p.id === 'postgis')!;
     if (postgis.install.kind !== 'statements') throw new Error('postgis is installed by statements');

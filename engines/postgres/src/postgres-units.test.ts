@@ -178,7 +178,7 @@ describe('backup commands', () => {
     expect(dump.env).toEqual({ PGPASSWORD: 'Secret-pass.1' });
     const restore = postgresBackup.restoreCommand(context);
     expect(restore.argv.slice(0, 2)).toEqual(['bash', '-c']);
-    expect(restore.argv).toEqual(expect.arrayContaining(['ON_ERROR_STOP=1', '--dbname=postgres']));
+    expect(restore.argv).toEqual(expect.arrayContaining(['ON_ERROR_STOP=1', '--dbname=template1']));
     for (const command of [dump, restore]) expect(command.argv.join(' ')).not.toContain('Secret-pass.1');
     expect(postgresBackup.fileExtension).toBe('sql');
   });
