@@ -55,6 +55,11 @@ export function toDomainError(error: unknown): unknown {
     case 'UNAVAILABLE':
     case 'TIMEOUT':
       return new UnavailableError(text, { cause: error });
+    // The agent's own failures (a dump or restore tool that exited non-zero, with the end of its
+    // stderr, passwords already redacted by the agent): the person needs that text, not
+    // "Unexpected error".
+    case 'INTERNAL':
+      return new UnavailableError(text, { cause: error });
     case 'NODE_OFFLINE':
       return error instanceof NodeOfflineError ? error : new UnavailableError(text);
     default:
