@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream';
+import { PassThrough, pipeline, type Duplex } from 'node:stream';
 import type { ExecCommand } from '@krint/engine-sdk';
 import type { Docker } from './client.js';
 import { FrameDecoder } from './demux.js';
@@ -8,6 +8,12 @@ import { InternalError } from '../errors.js';
 const STDERR_TAIL_BYTES = 4096;
 /** How long to wait for Docker to record the exit code once the output has ended. */
 const EXIT_CODE_WAIT_MS = 10_000;
+/**
+ * Output read ahead of the consumer. A socket alone buffers about 16 KiB, so while a chunk is being
+ * encoded and sent on, the command soon blocks on a full pipe; with a few chunks of room it keeps
+ * writing. Bounded, so a slow consumer still slows the command down.
+ */
+const READ_AHEAD_BYTES = 1024 * 1024;
 
 interface StartedExec {
   readonly stream: Duplex;
@@ -74,8 +80,11 @@ export async function* execOutput(docker: Docker, containerId: string, command: 
   let sawStderr = false;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
+  // A socket error reaches the loop below through the read-ahead stream, which pipeline() destroys with it.
+  const readAhead = new PassThrough({ highWaterMark: READ_AHEAD_BYTES });
+  pipeline(started.stream, readAhead, () => undefined);
   try {
-    for await (const chunk of started.stream as AsyncIterable<Buffer>) {
+    for await (const chunk of readAhead as AsyncIterable<Buffer>) {
       for (const frame of frames.push(chunk)) {
         if (frame.stream === 'stderr') {
           sawStderr = true;
@@ -127,7 +136,7 @@ export async function execWithInput(docker: Docker, containerId: string, command
   drained.catch(() => undefined);
   let bytes = 0;
   try {
-    for await (const chunk of input) {
+    for await (const chunk of prefetched(input)) {
       signal?.throwIfAborted();
       bytes += chunk.length;
       if (!stream.write(chunk) && !(await drainOrClose(stream))) {
@@ -143,6 +152,31 @@ export async function execWithInput(docker: Docker, containerId: string, command
   } finally {
     signal?.removeEventListener('abort', stop);
     stop();
+  }
+}
+
+/**
+ * The items of `source`, asking for the next one as soon as one is handed out: reading and decoding
+ * the next chunk overlaps with Docker taking the current one. At most one item is held ahead.
+ */
+async function* prefetched<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let pending = iterator.next();
+  let finished = false;
+  try {
+    for (;;) {
+      const current = await pending;
+      if (current.done) {
+        finished = true;
+        return;
+      }
+      pending = iterator.next();
+      pending.catch(() => undefined); // surfaces at the next await; never unhandled when the consumer stops first
+      yield current.value;
+    }
+  } finally {
+    // Stopped early: close the source without waiting for an item a slow producer may never send.
+    if (!finished) void iterator.return?.()?.catch(() => undefined);
   }
 }
 
