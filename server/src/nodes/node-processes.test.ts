@@ -291,6 +291,22 @@ describe.skipIf(!ready)('nodes as separate processes', () => {
       await gql(`mutation { runQuery(instanceId: "${instanceId}", database: "shop", text: "select ${marker}") { __typename } }`);
       expect((await lines).some((line) => line.text.includes(marker))).toBe(true);
 
+      // A burst of 5,000 lines arrives whole and in order, in far fewer events than lines.
+      let received: string[] = [];
+      let events = 0;
+      const burst = subscribeWs<{ text: string }[]>(ws, `subscription($id: ID!) { logBatches(instanceId: $id, tail: 0, maxLines: 1000, lingerMs: 50) { text } }`, { id: instanceId }, (batch) => {
+        events += 1;
+        received = received.concat(batch.map((line) => line.text.trim()).filter((text) => text.startsWith('krint-burst-')));
+        return received.length >= 5000;
+      }, 60_000);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await ok(`mutation { runQuery(instanceId: "${instanceId}", database: "shop", text: "copy (select 'krint-burst-' || g from generate_series(1, 5000) g) to program 'cat >&2'") { __typename ... on Error { message } } }`);
+      await burst;
+      expect(received).toHaveLength(5000);
+      expect(received[0]).toBe('krint-burst-1');
+      expect(received[4999]).toBe('krint-burst-5000');
+      expect(events).toBeLessThan(500);
+
       const opened = await ok(`mutation { openShell(instanceId: "${instanceId}") { __typename ... on ShellSession { id } ... on Error { message } } }`);
       const sessionId = opened.openShell.id as string;
       let seen = '';
