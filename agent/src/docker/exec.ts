@@ -14,6 +14,8 @@ const EXIT_CODE_WAIT_MS = 10_000;
  * writing. Bounded, so a slow consumer still slows the command down.
  */
 const READ_AHEAD_BYTES = 1024 * 1024;
+/** Socket reads (up to 64 KiB each) queued on the reading side of the read-ahead. */
+const READ_AHEAD_CHUNKS = 16;
 
 interface StartedExec {
   readonly stream: Duplex;
@@ -81,7 +83,9 @@ export async function* execOutput(docker: Docker, containerId: string, command: 
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   // A socket error reaches the loop below through the read-ahead stream, which pipeline() destroys with it.
-  const readAhead = new PassThrough({ highWaterMark: READ_AHEAD_BYTES });
+  // Object mode on the reading side hands out the socket's chunks one by one instead of joining
+  // everything buffered into a new Buffer on every read.
+  const readAhead = new PassThrough({ writableHighWaterMark: READ_AHEAD_BYTES, readableObjectMode: true, readableHighWaterMark: READ_AHEAD_CHUNKS });
   pipeline(started.stream, readAhead, () => undefined);
   try {
     for await (const chunk of readAhead as AsyncIterable<Buffer>) {
