@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKrint, type Krint } from './app.js';
 import { bearerFor } from './auth/testing.js';
 import { loadConfig } from './config.js';
+import { graphqlTestClient, type Data } from './testing/graphql-client.js';
 
 /**
  * The real control plane on a real port, against the real Docker daemon and the local postgres
@@ -30,23 +31,7 @@ const created: string[] = [];
 /** Host ports this suite's instances get, from krint.yaml. */
 const PORT_RANGE = [39400, 39440] as const;
 
-type Data = Record<string, any>;
-
-async function gql(query: string, variables: Record<string, unknown> = {}): Promise<Data> {
-  const response = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: Data; errors?: { message: string }[] };
-  if (body.errors) throw new Error(body.errors.map((e) => e.message).join('; '));
-  return body.data!;
-}
-
-/** A mutation that must succeed: fails the test with the typed error's message otherwise. */
-async function ok(query: string, variables: Record<string, unknown> = {}): Promise<Data> {
-  const data = await gql(query, variables);
-  for (const [field, value] of Object.entries(data)) {
-    if (value && typeof value === 'object' && 'message' in value && String(value.__typename).endsWith('Error')) throw new Error(`${field}: ${value.__typename}: ${value.message}`);
-  }
-  return data;
-}
+const { gql, ok } = graphqlTestClient(() => base, () => authorization);
 
 /** Collects a WebSocket subscription until `until` says stop (or the time runs out). */
 function subscribe<T>(query: string, variables: Record<string, unknown>, until: (item: T, all: T[]) => boolean, timeoutMs: number): { done: Promise<T[]>; stop: () => void } {

@@ -10,6 +10,7 @@ import { requireImage } from '@krint/engine-sdk/testing';
 import { createClient, type Client } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphqlTestClient, type Data } from '../testing/graphql-client.js';
 
 /**
  * Nodes as users run them: a control plane process and node processes (`node bin/krint.mjs` with
@@ -22,8 +23,6 @@ const ready = (await requireImage('postgres:15')) && (await requireImage('postgr
 const ADMIN_PASSWORD = `Admin-${randomUUID()}`;
 const ALLOW_LIST_TOKEN = `krn_allow_${randomUUID().replaceAll('-', '')}`;
 const DB_PASSWORD = `Node-pass-${randomUUID().slice(0, 8)}`;
-
-type Data = Record<string, any>;
 
 interface Proc {
   child: ChildProcess;
@@ -111,20 +110,7 @@ describe.skipIf(!ready)('nodes as separate processes', () => {
     Node__Tokens__0: ALLOW_LIST_TOKEN,
   });
 
-  async function gql(query: string, variables: Record<string, unknown> = {}): Promise<Data> {
-    const response = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ query, variables }) });
-    const body = (await response.json()) as { data?: Data; errors?: { message: string }[] };
-    if (body.errors) throw new Error(body.errors.map((e) => e.message).join('; '));
-    return body.data!;
-  }
-
-  async function ok(query: string, variables: Record<string, unknown> = {}): Promise<Data> {
-    const data = await gql(query, variables);
-    for (const [field, value] of Object.entries(data)) {
-      if (value && typeof value === 'object' && String(value.__typename).endsWith('Error')) throw new Error(`${field}: ${value.__typename}: ${value.message}`);
-    }
-    return data;
-  }
+  const { gql, ok } = graphqlTestClient(() => base, () => authorization);
 
   async function startControlPlane(): Promise<void> {
     controlPlane = start(cpEnv(), 'control-plane');
