@@ -17,7 +17,7 @@ const TYPES: Record<string, string> = {
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Krint</title>
 <body style="font-family:system-ui;max-width:40rem;margin:3rem auto;line-height:1.5">
 <h1>Krint control plane is running</h1>
-<p>The web client has not been built. Build it with <code>npm run build -w web</code> and reload this page.</p>
+<p>The web client has not been built. Build it with <code>npm run build -w @krint/web</code> and reload this page.</p>
 <p>The API and GraphiQL are at <a href="/graphql">/graphql</a>.</p>`;
 
 /**
