@@ -103,30 +103,41 @@ export async function measureDumpRestore(agent: Agent, sizeMb: number, workDir: 
     const baselineDump = sum(baselineDumps);
     await dispose(agent, made.splice(0));
 
-    const krintTarget = await createInstance(agent, engine, made);
-    const baselineTarget = await createInstance(agent, engine, made);
-    log('restore through Krint (file → backup.restore) into a fresh instance');
-    const restored = await sampleMemory(() =>
-      timed(async () => {
-        const result = await agent.executor.upload('backup.restore', { instance: krintTarget.address }, fileChunks(krintFile));
-        return result.bytes;
-      }),
-    );
-    const krintRestore = restored.result;
-    log(`  ${describe(krintRestore)}; ${memoryLine()}; ${restored.maxima}`);
-    log('restore with docker exec -i … psql < file into a fresh instance');
-    const restoreCommand = backup.restoreCommand(dumpContext(baselineTarget.address));
-    const baselineRestore = await timed(async () => {
-      await dockerExecWithFiles(baselineTarget.containerName, restoreCommand.argv, restoreCommand.env ?? {}, { stdinFile: baselineFile });
-      return statSync(baselineFile).size;
-    });
-    log(`  ${describe(baselineRestore)}`);
-
-    for (const [label, target] of [['Krint', krintTarget], ['baseline', baselineTarget]] as const) {
-      const restored = Number(await scalar(agent, target, 'SELECT count(*) FROM filler'));
-      if (restored !== rows) throw new Error(`The ${label} restore holds ${restored} rows instead of ${rows}.`);
+    // Each restore goes into a fresh instance, removed once its rows are checked; Krint, baseline,
+    // baseline, Krint again.
+    const krintRestores: Transfer[] = [];
+    const baselineRestores: Transfer[] = [];
+    let restoreMemory = '';
+    for (const which of ['krint', 'baseline', 'baseline', 'krint'] as const) {
+      const target = await createInstance(agent, engine, made);
+      if (which === 'krint') {
+        log('restore through Krint (file → backup.restore) into a fresh instance');
+        const restored = await sampleMemory(() =>
+          timed(async () => {
+            const result = await agent.executor.upload('backup.restore', { instance: target.address }, fileChunks(krintFile));
+            return result.bytes;
+          }),
+        );
+        krintRestores.push(restored.result);
+        restoreMemory = restored.maxima;
+        log(`  ${describe(restored.result)}; ${memoryLine()}; ${restored.maxima}`);
+      } else {
+        log('restore with docker exec -i … psql < file into a fresh instance');
+        const restoreCommand = backup.restoreCommand(dumpContext(target.address));
+        const restored = await timed(async () => {
+          await dockerExecWithFiles(target.containerName, restoreCommand.argv, restoreCommand.env ?? {}, { stdinFile: baselineFile });
+          return statSync(baselineFile).size;
+        });
+        baselineRestores.push(restored);
+        log(`  ${describe(restored)}`);
+      }
+      const count = Number(await scalar(agent, target, 'SELECT count(*) FROM filler'));
+      if (count !== rows) throw new Error(`The ${which} restore holds ${count} rows instead of ${rows}.`);
+      await dispose(agent, made.splice(0));
     }
-    return { databaseBytes, rows, scriptBytes: statSync(baselineFile).size, krintDump, baselineDump, krintRestore, baselineRestore, peakBeforeMb, peakAfterMb: peakRssMb(), dumpMemory, restoreMemory: restored.maxima };
+    const krintRestore = sum(krintRestores);
+    const baselineRestore = sum(baselineRestores);
+    return { databaseBytes, rows, scriptBytes: statSync(baselineFile).size, krintDump, baselineDump, krintRestore, baselineRestore, peakBeforeMb, peakAfterMb: peakRssMb(), dumpMemory, restoreMemory };
   } finally {
     await dispose(agent, made);
   }
