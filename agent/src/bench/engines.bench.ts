@@ -23,6 +23,11 @@ const ENGINES = (process.env.BENCH_PROVISION_ENGINES ?? 'postgres:15,redis:7,mar
 const PROVISION_TARGET = 1.1;
 const THROUGHPUT_TARGET = 0.8;
 const MEMORY_TARGET_MB = 150;
+/** Why the memory target is missed (found by sampling RSS, V8 heap and Buffer memory during the runs). */
+const MEMORY_MISS_NOTE =
+  'Why the memory target is missed: the peak does not grow with the dump (a 10 MB and a 679 MB script peak alike at 170–200 MB), so nothing buffers a dump — chunks are pulled one at a time with at most 1 MiB read ahead. ' +
+  'The process already holds 120–135 MB before any dump (the `tsx` loader about 37 MB; the six engines\' drivers, the mongodb driver alone allocating an 18 MB buffer at import), and streaming adds 40–60 MB of dead chunk Buffers and base64 strings that V8 collects only once tens of megabytes of external memory have piled up. ' +
+  'Getting under 150 MB needs a smaller resting process (engines that load their driver on first use, no loader at run time), not a change to the dump path.';
 
 const startedAt = Date.now();
 const workDir = mkdtempSync(path.join(tmpdir(), 'krint-engines-bench-'));
@@ -81,6 +86,7 @@ function report(provisioning: ProvisionSamples[], dump: DumpRestoreResult): stri
     '',
     `Readiness is probed on the engine's backoff (attempts at 0, 0.25, 0.75, 1.75, 3.75, 5.75 s … after the container starts), so a server that becomes ready near a slot boundary is seen up to 2 s later on one side or the other: single rounds jump between slots on both sides, which is why there are ${REPEATS} rounds and the mean is shown beside the median.`,
     '',
+    ...(peak < MEMORY_TARGET_MB ? [] : [MEMORY_MISS_NOTE, '']),
     `Memory while Krint dumped — ${dump.dumpMemory}; while it restored — ${dump.restoreMemory}. At rest after start-up the process holds ${restingMb.toFixed(0)} MB (RSS after loading the agent with its six engines' drivers under \`tsx\`).`,
     '',
     `Dump baseline: \`docker exec … pg_dumpall --quote-all-identifiers\` (the engine's dump command) with its output redirected to a file. Krint: the \`backup.dump\` stream (${DUMP_CHUNK_BYTES / 1024} KiB base64 chunks through the executor) decoded and written to a file. Restore baseline: \`docker exec -i … bash -c 'awk … | psql -v ON_ERROR_STOP=1'\` (the engine's restore command) reading the file; Krint: the \`backup.restore\` upload read from the file.`,

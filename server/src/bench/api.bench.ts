@@ -34,6 +34,15 @@ const LOG_TARGET = 0.8;
 /** A burst must be fully delivered within this long, or the benchmark fails instead of hanging. */
 const BURST_TIMEOUT_MS = 180_000;
 const PASSWORD = `BenchPw${Date.now()}`;
+/** Why the page target is missed (from the breakdown rows and a CPU profile of this benchmark). */
+const PAGE_MISS_NOTE =
+  'Why the page target is missed: the direct query costs about half a millisecond, and an authenticated GraphQL request over HTTP costs more than that on its own (the `{ __typename }` row), so ≤ 1.5× is out of reach for any GraphQL round trip. ' +
+  "Inside it, the engine's `readRows` (engines/postgres/src/postgres-session.ts) runs five statements one after the other — the database check, the relation lookup, the column and key lookup, the page, and the table statistics for the total — which is the agent row's 4–5×; caching the table metadata in the session and reading the estimate with the page would bring it near one round trip. " +
+  'The HTTP floor, the instance lookup and the agent together account for about half of the GraphQL figure; the rest is in the server\'s rows resolver path and was not broken down further. Deep and first pages cost the same: keyset paging, no OFFSET scan.';
+/** Why the log target is missed (CPU profile of this benchmark). */
+const LOG_MISS_NOTE =
+  'Why the log target is missed: every line becomes one GraphQL execution, one graphql-ws message and one socket write (in a CPU profile `writev` alone takes about 40 µs per line, more than half of the subscription\'s time), where `docker logs` copies bytes. ' +
+  "The fix belongs to the server's `logs` subscription (server/src/graphql/modules/console.ts, graphql-ws set up in server/src/app.ts): deliver the lines that arrive together as one event and cork the socket per tick.";
 
 type Timing = { median: number; p95: number };
 type Rate = { lines: number; ms: number };
@@ -241,6 +250,7 @@ function report(pages: Record<'first' | 'deep', Record<'direct' | 'agent' | 'api
   const subscription = total(rounds.subscription);
   const docker = total(rounds.docker);
   const logRatio = perSecond(subscription) / perSecond(docker);
+  const pageMissed = pages.first.api.median / pages.first.direct.median > PAGE_TARGET || pages.deep.api.median / pages.deep.direct.median > PAGE_TARGET;
   const lineRate = (rate: Rate) => `${Math.round(perSecond(rate)).toLocaleString('en')} lines/s`;
   return [
     '## Control plane API',
@@ -257,5 +267,7 @@ function report(pages: Record<'first' | 'deep', Record<'direct' | 'agent' | 'api
     `| for the breakdown: GraphQL \`{ __typename }\` with the API token | — | ${ms(floor.typename)} | — | — |`,
     `| for the breakdown: GraphQL \`instance(id) { id }\` (loads the instance) | — | ${ms(floor.instance)} | — | — |`,
     `| log lines delivered: \`logs\` subscription (graphql-ws) vs \`docker logs -f\` | ${lineRate(docker)} | ${lineRate(subscription)} | ${logRatio.toFixed(2)}× | ≥ ${LOG_TARGET}× (${verdict(logRatio >= LOG_TARGET)}) |`,
+    ...(pageMissed ? ['', PAGE_MISS_NOTE] : []),
+    ...(logRatio >= LOG_TARGET ? [] : ['', LOG_MISS_NOTE]),
   ].join('\n');
 }
