@@ -25,7 +25,7 @@ const THROUGHPUT_TARGET = 0.8;
 const MEMORY_TARGET_MB = 150;
 /** Why the memory target is missed (found by sampling RSS, V8 heap and Buffer memory during the runs). */
 const MEMORY_MISS_NOTE =
-  'Why the memory target is missed: the peak does not grow with the dump (a 10 MB and a 679 MB script peak alike at 170–200 MB), so nothing buffers a dump — chunks are pulled one at a time with at most 1 MiB read ahead. ' +
+  'Why the memory target is missed: the peak does not follow the dump size (a 10 MB script peaked at 173 MB; the 679 MB script at 174–222 MB over four full runs), so nothing buffers a dump — chunks are pulled one at a time with at most 1 MiB read ahead. ' +
   'The process already holds 120–135 MB before any dump (the `tsx` loader about 37 MB; the six engines\' drivers, the mongodb driver alone allocating an 18 MB buffer at import), and streaming adds 40–60 MB of dead chunk Buffers and base64 strings that V8 collects only once tens of megabytes of external memory have piled up. ' +
   'Getting under 150 MB needs a smaller resting process (engines that load their driver on first use, no loader at run time), not a change to the dump path.';
 
