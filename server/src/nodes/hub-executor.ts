@@ -158,14 +158,14 @@ function describeCall(method: string, argument: unknown): string {
 /**
  * The hub failed, not the command: the connection went away or the node did not answer in time.
  * These become UNAVAILABLE / TIMEOUT errors that name the operation, never an unexplained error
- * or a hang.
+ * or a hang. A call the caller cancelled keeps its own error.
  */
 function transportFailure(error: unknown, operation: string): Error {
   const name = error instanceof Error ? error.name : '';
   if (name === 'ClientResultTimeoutError') {
     return Object.assign(new Error(`The node did not answer ${operation} in time.`, { cause: error }), { code: 'TIMEOUT' });
   }
-  if (name === 'ConnectionLostError' || name === 'AbortError' || /connection|closed|canceled/i.test(String((error as Error)?.message))) {
+  if (name === 'ConnectionLostError') {
     return Object.assign(new Error(`The node disconnected during ${operation}; nothing was reported as done.`, { cause: error }), { code: 'UNAVAILABLE' });
   }
   return error instanceof Error ? error : new Error(String(error));

@@ -47,11 +47,12 @@ export class NodeService {
     }));
   }
 
+  /** One node, read on its own (a ping or a revoke does not load every node and instance). */
   async get(id: string): Promise<NodeView> {
-    const views = await this.list();
-    const view = views.find((candidate) => candidate.node.id === id);
-    if (!view) throw new NotFoundError(`No node with id "${id}".`);
-    return view;
+    const em = this.deps.orm.em.fork();
+    const node = await em.findOne(Node, { id });
+    if (!node) throw new NotFoundError(`No node with id "${id}".`);
+    return { node, status: this.statusOf(node), instanceCount: await em.count(Instance, { nodeId: id }) };
   }
 
   statusOf(node: Node): NodeStatus {
