@@ -8,6 +8,8 @@
  *    against `docker logs -f` on the same container, each following the same burst in turn.
  * Sizes: BENCH_ROWS (default 1000000), BENCH_PAGES (default 300), BENCH_LOG_LINES (default 100000),
  * BENCH_LOG_ROUNDS (default 2). The batched `logBatches` subscription is measured the same way. Writes the `server-api` section of BENCHMARKS.md.
+ * BENCH_LOGS_ONLY=1 is for iterating on log delivery: the page part shrinks to a token run (unless
+ * BENCH_ROWS/BENCH_PAGES say otherwise) and the section is printed, not written.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,8 +25,9 @@ import { createKrint } from '../app.js';
 import { bearerFor } from '../auth/testing.js';
 import { loadConfig } from '../config.js';
 
-const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
-const PAGES = Number(process.env.BENCH_PAGES ?? 300);
+const LOGS_ONLY = process.env.BENCH_LOGS_ONLY === '1';
+const ROWS = Number(process.env.BENCH_ROWS ?? (LOGS_ONLY ? 1_000 : 1_000_000));
+const PAGES = Number(process.env.BENCH_PAGES ?? (LOGS_ONLY ? 1 : 300));
 const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 100_000);
 const LOG_ROUNDS = Number(process.env.BENCH_LOG_ROUNDS ?? 2);
 const WARM_UPS = 20;
@@ -167,7 +170,7 @@ try {
   await client.end();
 
   const section = report(pages, floor, rounds);
-  writeBenchSection('server-api', section);
+  if (!LOGS_ONLY) writeBenchSection('server-api', section);
   console.log(section);
   log(`done in ${Math.round((Date.now() - startedAt) / 1000)} s`);
 } finally {
