@@ -25,3 +25,5 @@ export { EngineError, InvalidInputError, NotFoundError, ConflictError, NotSuppor
 export type { EngineErrorCode } from './errors.js';
 export { EngineRegistry, describeInvalidEngine } from './registry.js';
 export { encodeCursor, decodeCursor } from './cursor.js';
+export { lazyModule } from './lazy-module.js';
+export type { LazyModule } from './lazy-module.js';
