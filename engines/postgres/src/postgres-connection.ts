@@ -1,5 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { ConnectionString, ConnectionTarget } from '@krint/engine-sdk';
+import { pgDriver } from './postgres-driver.js';
 import { translateError } from './postgres-errors.js';
 import { jsonSafeTypes } from './postgres-values.js';
 
@@ -44,7 +45,8 @@ export function clientConfig(target: ConnectionTarget, database: string, options
  * that names the problem and never holds the password.
  */
 export async function openClient(target: ConnectionTarget, database: string, options: ClientOptions = {}): Promise<pg.Client> {
-  const client = new pg.Client(clientConfig(target, database, options));
+  const { Client } = await pgDriver.load();
+  const client = new Client(clientConfig(target, database, options));
   // A server-side disconnect after use must not become an unhandled 'error' event.
   client.on('error', () => undefined);
   try {

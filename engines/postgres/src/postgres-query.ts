@@ -1,7 +1,8 @@
 import type pg from 'pg';
-import Cursor from 'pg-cursor';
+import type Cursor from 'pg-cursor';
 import { InvalidInputError, type ColumnInfo, type ConnectionTarget, type JsonValue, type QueryOptions, type QueryResult, type Row } from '@krint/engine-sdk';
 import { openClient } from './postgres-connection.js';
+import { pgCursor } from './postgres-driver.js';
 import { errorCode, SqlState, translateError } from './postgres-errors.js';
 import { BUILTIN_TYPE_NAMES, jsonSafeTypes } from './postgres-values.js';
 
@@ -55,6 +56,7 @@ export function uniqueColumnNames(names: readonly string[]): string[] {
  */
 export async function runConsoleQuery(target: ConnectionTarget, database: string, text: string, options: QueryOptions): Promise<QueryResult> {
   const { rowLimit, timeoutMs } = checkQueryInput(text, options);
+  const QueryCursor = await pgCursor.load();
   const started = performance.now();
   const client = await openClient(target, database, { statementTimeoutMs: timeoutMs });
   let timedOut = false;
@@ -63,7 +65,7 @@ export async function runConsoleQuery(target: ConnectionTarget, database: string
     void client.end().catch(() => undefined);
   }, timeoutMs + CLIENT_GRACE_MS);
   try {
-    const cursor = client.query(new Cursor<unknown[]>(text, [], { rowMode: 'array', types: jsonSafeTypes }));
+    const cursor = client.query(new QueryCursor<unknown[]>(text, [], { rowMode: 'array', types: jsonSafeTypes }));
     const { rows, result } = await readCursor(cursor, rowLimit + 1);
     const truncated = rows.length > rowLimit;
     await cursor.close();

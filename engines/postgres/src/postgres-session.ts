@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import {
   assertCreatableName,
   ConflictError,
@@ -21,6 +21,7 @@ import {
   type TableInfo,
 } from '@krint/engine-sdk';
 import { clientConfig, MAINTENANCE_DATABASE } from './postgres-connection.js';
+import { pgDriver } from './postgres-driver.js';
 import { translateError } from './postgres-errors.js';
 import { qualifiedName, quoteIdent } from './postgres-identifiers.js';
 import { runConsoleQuery } from './postgres-query.js';
@@ -94,6 +95,7 @@ interface TableRow extends TableStats {
 
 /** Opens a session and proves the login works with one round trip. */
 export async function openPostgresSession(target: ConnectionTarget): Promise<PostgresSession> {
+  await pgDriver.load();
   const session = new PostgresSession(target);
   try {
     await session.ping();
@@ -350,7 +352,7 @@ export class PostgresSession implements EngineSession {
       const [oldest] = this.#pools.keys();
       if (oldest !== undefined) void this.#closePool(oldest);
     }
-    const pool = new pg.Pool({
+    const pool = new (pgDriver.loaded().Pool)({
       ...clientConfig(this.#target, database, { password: () => this.#password }),
       max: POOL_SIZE_PER_DATABASE,
       idleTimeoutMillis: 30_000,

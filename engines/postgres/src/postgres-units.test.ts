@@ -10,6 +10,7 @@ import { qualifiedName, quoteIdent, quoteLiteral } from './postgres-identifiers.
 import { checkQueryInput, firstKeyword, uniqueColumnNames } from './postgres-query.js';
 import { scramSha256Secret } from './postgres-scram.js';
 import { CTID_COLUMN, keysetAfter, Params, whereExpected, whereKey, type ColumnMeta } from './postgres-statements.js';
+import { pgDriver } from './postgres-driver.js';
 import { accessFromDatabasePrivileges } from './postgres-users.js';
 import { BUILTIN_TYPE_NAMES, isoTimestamp, parserForType, toParameter } from './postgres-values.js';
 import defaultExport, { postgresEngine as namedExport } from './index.js';
@@ -119,7 +120,9 @@ describe('statements and cursors', () => {
 });
 
 describe('value mapping', () => {
-  it('maps OIDs to type names and parses text without losing precision', () => {
+  it('maps OIDs to type names and parses text without losing precision', async () => {
+    // Array literals are split by pg's own parser; pg calls these parsers only once it is loaded.
+    await pgDriver.load();
     expect(BUILTIN_TYPE_NAMES.get(20)).toBe('bigint');
     expect(BUILTIN_TYPE_NAMES.get(3802)).toBe('jsonb');
     expect(BUILTIN_TYPE_NAMES.get(1184)).toBe('timestamp with time zone');

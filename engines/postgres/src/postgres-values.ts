@@ -1,5 +1,6 @@
-import pg from 'pg';
 import type { JsonValue } from '@krint/engine-sdk';
+import type pg from 'pg';
+import { pgDriver } from './postgres-driver.js';
 
 /**
  * How values cross between PostgreSQL and JSON. Every value arrives as the server's text and is
@@ -68,8 +69,16 @@ function parserForElement(oid: number): TextParser {
   }
 }
 
-/** `pg`'s own parser of `text[]` literals (quoting, NULL, nesting); elements are converted by Krint's parsers. */
-const parseTextArray = (pg.types.getTypeParser as (oid: number, format: 'text') => (text: string) => unknown)(1009, 'text');
+let textArrayParser: ((text: string) => unknown) | undefined;
+
+/**
+ * `pg`'s own parser of `text[]` literals (quoting, NULL, nesting); elements are converted by Krint's
+ * parsers. Taken from the loaded driver: array values only arrive through it.
+ */
+function parseTextArray(text: string): unknown {
+  textArrayParser ??= (pgDriver.loaded().types.getTypeParser as (oid: number, format: 'text') => (text: string) => unknown)(1009, 'text');
+  return textArrayParser(text);
+}
 
 function mapArray(value: unknown, element: TextParser): JsonValue {
   if (Array.isArray(value)) return value.map((item) => mapArray(item, element));
