@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { joinPayloads, type Payload } from './hub-protocol.js';
 import type { HubTransport, TransportEvents } from './transport.js';
 
 /** A held long poll is answered empty after this long, and the client polls again. */
@@ -49,6 +50,8 @@ abstract class HttpTransport {
 export class ServerSentEventsTransport extends HttpTransport implements HubTransport {
   readonly name = 'ServerSentEvents';
   readonly inherentKeepAlive = false;
+  /** An event stream is text; negotiate lists it as `Text` only and binary protocols are refused. */
+  readonly carriesBinary = false;
 
   constructor(private readonly response: ServerResponse) {
     super();
@@ -58,9 +61,11 @@ export class ServerSentEventsTransport extends HttpTransport implements HubTrans
     response.on('close', () => this.ended(1006));
   }
 
-  send(data: string, written: () => void): void {
+  send(data: Payload, written: () => void): void {
+    // Only text protocols reach this transport (the handshake refuses the others).
+    const text = typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
     // Every line of an event needs its own `data:` prefix; JSON records have no raw newlines anyway.
-    const event = data.split('\n').map((line) => `data: ${line}\r\n`).join('') + '\r\n';
+    const event = text.split('\n').map((line) => `data: ${line}\r\n`).join('') + '\r\n';
     this.response.write(event, () => written());
   }
 
@@ -87,7 +92,8 @@ export class ServerSentEventsTransport extends HttpTransport implements HubTrans
 export class LongPollingTransport extends HttpTransport implements HubTransport {
   readonly name = 'LongPolling';
   readonly inherentKeepAlive = true;
-  #queue: string[] = [];
+  readonly carriesBinary = true;
+  #queue: Payload[] = [];
   #written: Array<() => void> = [];
   #poll: ServerResponse | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
@@ -112,7 +118,7 @@ export class LongPollingTransport extends HttpTransport implements HubTransport 
     if (this.#poll) this.#endHeldPoll();
     if (!this.#polled) {
       this.#polled = true;
-      return void sendText(response, '');
+      return void sendBody(response, '');
     }
     this.#poll = response;
     response.on('close', () => {
@@ -123,7 +129,7 @@ export class LongPollingTransport extends HttpTransport implements HubTransport 
     this.#pollTimer = setTimeout(() => this.#deliver(), POLL_HOLD_MS);
   }
 
-  send(data: string, written: () => void): void {
+  send(data: Payload, written: () => void): void {
     this.#queue.push(data);
     this.#written.push(written);
     if (this.#poll) this.#deliver();
@@ -152,12 +158,12 @@ export class LongPollingTransport extends HttpTransport implements HubTransport 
   #deliver(): void {
     const response = this.#poll;
     if (!response) return;
-    const body = this.#queue.join('');
+    const body = joinPayloads(this.#queue);
     const written = this.#written;
     this.#queue = [];
     this.#written = [];
     this.#release();
-    sendText(response, body, () => written.forEach((callback) => callback()));
+    sendBody(response, body, () => written.forEach((callback) => callback()));
     if (this.#closing) {
       this.#closing = false;
       clearInterval(this.#watchdog);
@@ -178,9 +184,14 @@ export class LongPollingTransport extends HttpTransport implements HubTransport 
   }
 }
 
-function sendText(response: ServerResponse, body: string, written?: () => void): void {
+function sendBody(response: ServerResponse, body: Payload, written?: () => void): void {
   if (response.writableEnded) return;
-  response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache' });
+  const binary = typeof body !== 'string';
+  response.writeHead(200, {
+    'Content-Type': binary ? 'application/octet-stream' : 'text/plain; charset=utf-8',
+    'Content-Length': binary ? body.byteLength : Buffer.byteLength(body),
+    'Cache-Control': 'no-cache',
+  });
   response.end(body, written);
 }
 

@@ -1,21 +1,27 @@
 import { ClientResults } from './client-results.js';
 import { ErrorTexts } from './error-texts.js';
 import { ConnectionLostError } from './errors/connection-lost.error.js';
-import { HANDSHAKE_OK_RECORD, HandshakeErrors, handshakeErrorRecord, parseHandshake } from './handshake.js';
+import { HANDSHAKE_OK_BYTES, HANDSHAKE_OK_RECORD, HandshakeErrors, handshakeErrorRecord, parseHandshake, protocolsNamed } from './handshake.js';
 import type { Hub } from './hub.js';
 import type { CloseOptions, HubCallContext, HubCallerClients, HubConnectionInfo, InvokeOptions, SingleClientProxy } from './hub-context.js';
 import type { ConnectionEndpoint, HubLifetime } from './hub-lifetime.js';
 import type { ResolvedHubOptions } from './hub-options.js';
 import {
-  closeRecord,
-  invocationRecord,
+  closeMessage,
+  invocationMessage,
   isTrackable,
+  joinPayloads,
   MessageType,
-  parseHubMessage,
-  PING_RECORD,
-  sequenceRecord,
+  PING_MESSAGE,
+  sequenceMessage,
+  SharedMessage,
   type HubMessage,
+  type HubProtocol,
+  type OutgoingMessage,
+  type Payload,
+  type RecordSplitter,
 } from './hub-protocol.js';
+import { jsonHubProtocol } from './json-hub-protocol.js';
 import { InvocationDispatcher, type DispatchHost, type HeldSlot } from './invocation-dispatcher.js';
 import { RecordReader } from './record-reader.js';
 import type { HubTransport } from './transport.js';
@@ -69,17 +75,22 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
   readonly #options: ResolvedHubOptions<TUser>;
   readonly #abort = new AbortController();
   readonly #dispatcher: InvocationDispatcher<TUser>;
-  readonly #reader: RecordReader;
+  /** Reads the handshake; the protocol's own splitter takes over after it. */
+  readonly #handshakeReader: RecordReader;
+  #splitter: RecordSplitter | undefined;
+  /** Chosen at the handshake. */
+  #protocol: HubProtocol = jsonHubProtocol;
+  #pingRecord: Payload | undefined;
   #endedResolve!: () => void;
 
   #socket: HubTransport | undefined;
   #socketGeneration = 0;
   #pauseCount = 0;
   /** Records that arrived while `onConnected` ran; `null` once they flow straight through. */
-  #held: string[] | null = null;
+  #held: Payload[] | null = null;
   #visibleToHub = false;
 
-  #batch: string[] = [];
+  #batch: Payload[] = [];
   #batchBytes = 0;
   #flushScheduled = false;
   #inflightBytes = 0;
@@ -105,7 +116,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     this.detailedErrors = setup.options.detailedErrors;
     this.streamBufferCapacity = setup.options.streamBufferCapacity;
     this.clientResults = new ClientResults(this.connectionId);
-    this.#reader = new RecordReader(setup.options.maximumMessageSize);
+    this.#handshakeReader = new RecordReader(setup.options.maximumMessageSize);
     this.#dispatcher = new InvocationDispatcher(setup.hub, this, setup.options.maxParallelInvocationsPerClient);
     this.ended = new Promise((resolve) => (this.#endedResolve = resolve));
     // A negotiated connection that never opens its socket must not live forever.
@@ -128,6 +139,11 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
   /** Whether a socket may be attached: the first one, or a resume. */
   get canAttach(): boolean {
     return this.#state === 'negotiated' || this.canResume;
+  }
+
+  /** The hub protocol the client chose at the handshake (JSON until then). */
+  get protocol(): HubProtocol {
+    return this.#protocol;
   }
 
   /** The current transport, if any. */
@@ -155,16 +171,20 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     this.#state = 'connected';
     const replay = this.#replay as ReplayBuffer;
     // The client ignores everything until our Sequence, then dedupes what we replay.
-    this.#enqueue(sequenceRecord(MessageType.Sequence, replay.resumeSequenceId));
+    this.#enqueue(this.#protocol.write(sequenceMessage(MessageType.Sequence, replay.resumeSequenceId)));
     for (const record of replay.pending()) this.#enqueue(record);
     this.#startTicking();
     // Acks due while the socket was down were skipped.
     this.#scheduleAck();
   }
 
-  /** Queues a trackable record. Resolves later only when the send buffer is over its mark. */
-  write(record: string): Promise<void> | undefined {
+  /**
+   * Serializes and queues a trackable message. Resolves later only when the send buffer is over
+   * its mark. Throws if the message cannot be serialized, before anything is queued.
+   */
+  write(message: OutgoingMessage): Promise<void> | undefined {
     if (this.#state === 'closed') return undefined;
+    const record = message instanceof SharedMessage ? message.encodeWith(this.#protocol) : this.#protocol.write(message);
     this.#replay?.add(record);
     if (this.#socket && this.#state !== 'reconnecting') this.#enqueue(record);
     return this.#backpressure();
@@ -174,7 +194,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     if (this.#state === 'closed') return Promise.reject(new ConnectionLostError(this.connectionId));
     const timeoutMs = options?.timeoutMs ?? this.#options.clientResultTimeoutMs;
     const { id, result } = this.clientResults.begin(method, timeoutMs, options?.signal);
-    this.write(invocationRecord(method, args, id));
+    this.write(invocationMessage(method, args, id));
     return result;
   }
 
@@ -245,13 +265,27 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
 
   #onData(data: Buffer): void {
     this.#lastReceivedAt = Date.now();
-    let records: string[];
+    let chunk = data;
+    if (this.#state === 'handshaking') {
+      let handshake: { record: string; rest: Buffer } | undefined;
+      try {
+        handshake = this.#handshakeReader.takeFirst(data);
+      } catch {
+        return this.#failHandshake(HandshakeErrors.canceled);
+      }
+      if (!handshake) return;
+      this.#onHandshake(handshake.record);
+      // Whatever followed the handshake in the same frame is in the chosen protocol.
+      if ((this.#state as ConnectionState) !== 'connected' || handshake.rest.length === 0) return;
+      chunk = handshake.rest;
+    }
+    const splitter = this.#splitter;
+    if (!splitter) return;
+    let records: Payload[];
     try {
-      records = this.#reader.push(data);
+      records = splitter.push(chunk);
     } catch (error) {
-      if (this.#state === 'handshaking') this.#failHandshake(HandshakeErrors.canceled);
-      else this.#protocolError(error);
-      return;
+      return this.#protocolError(error);
     }
     for (const record of records) {
       if (this.#state === 'closed') return;
@@ -259,15 +293,14 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     }
   }
 
-  #onRecord(record: string): void {
-    if (this.#state === 'handshaking') return this.#onHandshake(record);
+  #onRecord(record: Payload): void {
     if (this.#held) {
       this.#held.push(record);
       return;
     }
     let message: HubMessage | undefined;
     try {
-      message = parseHubMessage(record);
+      message = this.#protocol.parse(record);
     } catch (error) {
       return this.#protocolError(error);
     }
@@ -302,13 +335,17 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
 
   #onHandshake(record: string): void {
     this.#clearDeadline();
-    const outcome = parseHandshake(record);
+    const outcome = parseHandshake(record, protocolsNamed(this.#options.protocols), this.#socket?.carriesBinary ?? false);
     if (!outcome.ok) return this.#failHandshake(outcome.error);
+    const protocol = outcome.protocol;
+    this.#protocol = protocol;
+    this.#splitter = protocol.createSplitter(this.#options.maximumMessageSize);
+    this.#pingRecord = protocol.write(PING_MESSAGE);
     if (this.#setup.statefulReconnectAllowed && outcome.version >= 2) {
       this.#replay = new ReplayBuffer();
       this.#received = new ReceiveSequence();
     }
-    this.#enqueue(HANDSHAKE_OK_RECORD);
+    this.#enqueue(protocol.transferFormat === 'Binary' ? HANDSHAKE_OK_BYTES : HANDSHAKE_OK_RECORD);
     this.#state = 'connected';
     this.#visibleToHub = true;
     this.#setup.lifetime.add(this);
@@ -356,7 +393,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     if (this.#state === 'closed') return;
     const socket = this.#socket;
     if (socket && this.#state !== 'handshaking') {
-      this.#enqueue(closeRecord(errorText, allowReconnect));
+      this.#enqueue(this.#protocol.write(closeMessage(errorText, allowReconnect)));
       this.#flush();
     }
     this.#finish(cause, false);
@@ -394,7 +431,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
 
   // ── outgoing queue ───────────────────────────────────────────────────────────────────────
 
-  #enqueue(record: string): void {
+  #enqueue(record: Payload): void {
     this.#batch.push(record);
     this.#batchBytes += record.length;
     this.#lastSentAt = Date.now();
@@ -406,7 +443,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     }
     this.#flushScheduled = true;
     // While a frame is on its way, records gather and share the next frame; the client splits
-    // frames on 0x1E.
+    // frames into records (on 0x1E, or by length prefix).
     setImmediate(() => this.#flush());
   }
 
@@ -417,7 +454,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
 
   #flushTo(socket: HubTransport): void {
     if (this.#batch.length === 0) return;
-    const data = this.#batch.length === 1 ? (this.#batch[0] as string) : this.#batch.join('');
+    const data = joinPayloads(this.#batch);
     const bytes = this.#batchBytes;
     this.#batch = [];
     this.#batchBytes = 0;
@@ -477,7 +514,9 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
       return this.#closeWith(ErrorTexts.connectionError, true, new Error('The client timed out.'));
     }
     const keepAlive = this.#options.keepAliveIntervalMs;
-    if (keepAlive > 0 && !this.#socket?.inherentKeepAlive && now - this.#lastSentAt >= keepAlive) this.#enqueue(PING_RECORD);
+    if (keepAlive > 0 && !this.#socket?.inherentKeepAlive && now - this.#lastSentAt >= keepAlive && this.#pingRecord) {
+      this.#enqueue(this.#pingRecord);
+    }
   }
 
   #scheduleAck(): void {
@@ -485,7 +524,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     this.#ackTimer = setTimeout(() => {
       this.#ackTimer = undefined;
       if (this.#socket && this.#state === 'connected' && this.#received) {
-        this.#enqueue(sequenceRecord(MessageType.Ack, this.#received.latest));
+        this.#enqueue(this.#protocol.write(sequenceMessage(MessageType.Ack, this.#received.latest)));
       }
     }, ACK_DELAY_MS);
   }

@@ -1,6 +1,6 @@
 import { ConnectionLostError } from './errors/connection-lost.error.js';
 import type { ClientProxy, GroupManager, HubCallerClients, HubClients, InvokeOptions, SingleClientProxy } from './hub-context.js';
-import { invocationRecord } from './hub-protocol.js';
+import { invocationMessage, SharedMessage, type OutgoingMessage } from './hub-protocol.js';
 
 /** What the lifetime needs from a connection to deliver to it. */
 export interface ConnectionEndpoint {
@@ -8,14 +8,15 @@ export interface ConnectionEndpoint {
   readonly userId: string | undefined;
   /** Groups this connection is in, so leaving all of them on disconnect is cheap. */
   readonly groupNames: Set<string>;
-  /** Queues a trackable record; resolves when the connection's send buffer has room. */
-  write(record: string): Promise<void> | undefined;
+  /** Queues a trackable message; resolves when the connection's send buffer has room. */
+  write(message: OutgoingMessage): Promise<void> | undefined;
   invoke(method: string, args: readonly unknown[], options: InvokeOptions | undefined): Promise<unknown>;
 }
 
 /**
  * The connections of one mapped hub, its groups and users, and the proxies that send to them.
- * A message for many connections is serialized once and the same record written to each.
+ * A message for many connections is serialized once per protocol in use and the same record
+ * written to each connection speaking it.
  */
 export class HubLifetime {
   readonly connections = new Map<string, ConnectionEndpoint>();
@@ -82,7 +83,7 @@ export class HubLifetime {
 
   #single(connectionId: string): SingleClientProxy {
     return {
-      send: (method, ...args) => this.#deliver([this.connections.get(connectionId)], invocationRecord(method, args)),
+      send: (method, ...args) => this.#deliver([this.connections.get(connectionId)], new SharedMessage(invocationMessage(method, args))),
       invoke: <T>(method: string, args: readonly unknown[] = [], options?: InvokeOptions) => {
         const connection = this.connections.get(connectionId);
         if (!connection) return Promise.reject(new ConnectionLostError(connectionId));
@@ -92,13 +93,13 @@ export class HubLifetime {
   }
 
   #proxy(targets: () => Iterable<ConnectionEndpoint | undefined>): ClientProxy {
-    return { send: (method, ...args) => this.#deliver(targets(), invocationRecord(method, args)) };
+    return { send: (method, ...args) => this.#deliver(targets(), new SharedMessage(invocationMessage(method, args))) };
   }
 
-  async #deliver(targets: Iterable<ConnectionEndpoint | undefined>, record: string): Promise<void> {
+  async #deliver(targets: Iterable<ConnectionEndpoint | undefined>, message: SharedMessage): Promise<void> {
     let waits: Array<Promise<void>> | undefined;
     for (const connection of targets) {
-      const wait = connection?.write(record);
+      const wait = connection?.write(message);
       if (wait) (waits ??= []).push(wait);
     }
     if (waits) await Promise.all(waits);

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { HubProtocolName } from './hub-protocol.js';
 import type { TransportName } from './transport.js';
 
 /** What the `authenticate` hook is given, once on negotiate and again on the WebSocket upgrade. */
@@ -43,6 +44,13 @@ export interface HubServerOptions<TUser> {
    * @default ['WebSockets', 'ServerSentEvents', 'LongPolling']
    */
   transports?: TransportName[];
+  /**
+   * Hub protocols accepted at the handshake. MessagePack (the client's `MessagePackHubProtocol`)
+   * carries `Uint8Array` values as raw bytes instead of JSON; it needs a binary transport, so a
+   * MessagePack client skips Server-Sent Events.
+   * @default ['json', 'messagepack']
+   */
+  protocols?: HubProtocolName[];
   /** Ping the client after this much silence. `0` disables pings. @default 15_000 */
   keepAliveIntervalMs?: number;
   /** Close a connection that has pinged once and then stayed silent this long. @default 30_000 */
@@ -51,7 +59,10 @@ export interface HubServerOptions<TUser> {
   handshakeTimeoutMs?: number;
   /** How long a negotiated connection waits for its WebSocket. @default 15_000 */
   negotiateTimeoutMs?: number;
-  /** Largest record accepted from a client, in bytes; `null` for no limit. @default 32_768 */
+  /**
+   * Largest record accepted from a client, in bytes (the handshake included; for MessagePack the
+   * body after the length prefix); `null` for no limit. @default 32_768
+   */
   maximumMessageSize?: number | null;
   /** Non-streaming invocations of one connection that may run at once. @default 1 */
   maxParallelInvocationsPerClient?: number;
@@ -84,6 +95,7 @@ export function resolveOptions<TUser>(options: HubServerOptions<TUser>): Resolve
   return {
     userIdOf: defaultUserIdOf,
     transports: ['WebSockets', 'ServerSentEvents', 'LongPolling'],
+    protocols: ['json', 'messagepack'],
     keepAliveIntervalMs: 15_000,
     clientTimeoutMs: 30_000,
     handshakeTimeoutMs: 15_000,

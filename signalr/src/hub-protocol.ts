@@ -1,5 +1,3 @@
-import { InvalidDataError } from './errors/invalid-data.error.js';
-
 /** Separates records in the JSON hub protocol and in the handshake. */
 export const RECORD_SEPARATOR = '\u001e';
 export const RECORD_SEPARATOR_CODE = 0x1e;
@@ -44,7 +42,10 @@ export interface CompletionMessage {
   readonly invocationId: string;
   readonly result?: unknown;
   readonly error?: string;
-  /** Whether `result` was present on the wire; `null` and "no result" differ for stream ends. */
+  /**
+   * Whether a result is carried (JSON: `result` present; MessagePack: kind 3). `null` and "no
+   * result" differ: a Completion without one ends a stream or answers a void call.
+   */
   readonly hasResult?: boolean;
 }
 
@@ -92,138 +93,109 @@ export function isTrackable(type: number): boolean {
   return type >= MessageType.Invocation && type <= MessageType.CancelInvocation;
 }
 
+/** What travels in one transport frame: text for the JSON protocol, bytes for MessagePack. */
+export type Payload = string | Uint8Array;
+
+/** Records as one frame or body: text stays text; once any record is binary, the whole is bytes. */
+export function joinPayloads(payloads: readonly Payload[]): Payload {
+  if (payloads.length === 1) return payloads[0] as Payload;
+  if (payloads.every((payload) => typeof payload === 'string')) return payloads.join('');
+  return Buffer.concat(payloads.map((payload) => (typeof payload === 'string' ? Buffer.from(payload) : payload)));
+}
+
+/** `Text` payloads may go over every transport; `Binary` ones not over Server-Sent Events. */
+export type TransferFormat = 'Text' | 'Binary';
+
+/** Names of the hub protocols this server speaks, as clients name them in the handshake. */
+export type HubProtocolName = 'json' | 'messagepack';
+
 /**
- * Parses one record of the JSON hub protocol. Returns `undefined` for an unknown message type,
- * which both the official client and ASP.NET Core ignore for forward compatibility. Throws
- * {@link InvalidDataError} for anything a conforming peer would never send.
+ * Splits the bytes a transport delivers into whole records, however the peer cut them into
+ * frames. Enforces the maximum message size while buffering, so a peer cannot grow the buffer by
+ * never finishing a record.
  */
-export function parseHubMessage(record: string): HubMessage | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(record);
-  } catch {
-    throw new InvalidDataError('Error reading JSON.');
-  }
-  if (!isObject(value)) throw new InvalidDataError('Message is not a JSON object.');
-  const type = value['type'];
-  if (typeof type !== 'number') throw new InvalidDataError("Missing required property 'type'.");
+export interface RecordSplitter {
+  /** The records completed by `chunk`, in order. Throws `InvalidDataError` on an oversized or malformed frame. */
+  push(chunk: Buffer): Payload[];
+  /** Bytes held for an incomplete record. */
+  readonly bufferedBytes: number;
+}
 
-  switch (type) {
-    case MessageType.Invocation:
-    case MessageType.StreamInvocation: {
-      const target = value['target'];
-      const args = value['arguments'];
-      const invocationId = optionalString(value, 'invocationId');
-      if (typeof target !== 'string' || target === '') throw new InvalidDataError("Missing required property 'target'.");
-      if (!Array.isArray(args)) throw new InvalidDataError("Missing required property 'arguments'.");
-      const streamIds = value['streamIds'];
-      if (streamIds !== undefined && streamIds !== null && !(Array.isArray(streamIds) && streamIds.every((id) => typeof id === 'string'))) {
-        throw new InvalidDataError("Property 'streamIds' must be an array of strings.");
-      }
-      const ids = Array.isArray(streamIds) ? (streamIds as string[]) : undefined;
-      if (type === MessageType.StreamInvocation) {
-        if (invocationId === undefined) throw new InvalidDataError("Missing required property 'invocationId'.");
-        return { type, invocationId, target, arguments: args, ...(ids ? { streamIds: ids } : {}) };
-      }
-      return { type, target, arguments: args, ...(invocationId !== undefined ? { invocationId } : {}), ...(ids ? { streamIds: ids } : {}) };
-    }
-    case MessageType.StreamItem: {
-      const invocationId = requiredId(value);
-      if (!('item' in value)) throw new InvalidDataError("Missing required property 'item'.");
-      return { type, invocationId, item: value['item'] };
-    }
-    case MessageType.Completion: {
-      const invocationId = requiredId(value);
-      const error = value['error'];
-      const hasResult = 'result' in value;
-      if (error !== undefined && error !== null) {
-        if (typeof error !== 'string') throw new InvalidDataError("Property 'error' must be a string.");
-        if (hasResult) throw new InvalidDataError("The 'error' and 'result' properties are mutually exclusive.");
-        return { type, invocationId, error };
-      }
-      return hasResult ? { type, invocationId, result: value['result'], hasResult } : { type, invocationId, hasResult };
-    }
-    case MessageType.CancelInvocation:
-      return { type, invocationId: requiredId(value) };
-    case MessageType.Ping:
-      return { type };
-    case MessageType.Close: {
-      const error = optionalString(value, 'error');
-      const allowReconnect = value['allowReconnect'] === true;
-      return { type, ...(error !== undefined ? { error } : {}), allowReconnect };
-    }
-    case MessageType.Ack:
-    case MessageType.Sequence: {
-      const sequenceId = value['sequenceId'];
-      if (typeof sequenceId !== 'number' || !Number.isInteger(sequenceId)) {
-        throw new InvalidDataError("Missing required property 'sequenceId'.");
-      }
-      return { type, sequenceId };
-    }
-    default:
-      return undefined;
+/**
+ * One hub protocol: how messages look on the wire after the (always JSON) handshake. A
+ * connection picks its protocol from the handshake and uses it for everything after.
+ */
+export interface HubProtocol {
+  readonly name: HubProtocolName;
+  /** Highest handshake version understood; 2 adds stateful reconnect's Ack and Sequence. */
+  readonly version: number;
+  readonly transferFormat: TransferFormat;
+  /** A splitter for one connection's incoming bytes. `maxRecordBytes` is `null` for no limit. */
+  createSplitter(maxRecordBytes: number | null): RecordSplitter;
+  /**
+   * Parses one record. Returns `undefined` for an unknown message type, which both the official
+   * client and ASP.NET Core ignore for forward compatibility. Throws `InvalidDataError` for
+   * anything a conforming peer would never send.
+   */
+  parse(record: Payload): HubMessage | undefined;
+  /** Serializes one message as a complete record, framing included. */
+  write(message: HubMessage): Payload;
+}
+
+/**
+ * A message sent to many connections: serialized at most once per protocol in use, and the same
+ * record handed to every connection speaking that protocol.
+ */
+export class SharedMessage {
+  #json: Payload | undefined;
+  #other: Map<HubProtocol, Payload> | undefined;
+
+  constructor(readonly message: HubMessage) {}
+
+  encodeWith(protocol: HubProtocol): Payload {
+    if (protocol.name === 'json') return (this.#json ??= protocol.write(this.message));
+    const cached = this.#other?.get(protocol);
+    if (cached !== undefined) return cached;
+    const encoded = protocol.write(this.message);
+    (this.#other ??= new Map()).set(protocol, encoded);
+    return encoded;
   }
 }
 
-/** Serializes a message as one JSON record, separator included. */
-export function formatRecord(message: object): string {
-  return JSON.stringify(message) + RECORD_SEPARATOR;
-}
+/** What a connection is asked to send: a message of its own, or one shared by many connections. */
+export type OutgoingMessage = HubMessage | SharedMessage;
 
 /** A server-to-client Invocation. With an `invocationId` it asks the client for a result. */
-export function invocationRecord(target: string, args: readonly unknown[], invocationId?: string): string {
-  return formatRecord(
-    invocationId === undefined
-      ? { type: MessageType.Invocation, target, arguments: args }
-      : { type: MessageType.Invocation, invocationId, target, arguments: args },
-  );
+export function invocationMessage(target: string, args: readonly unknown[], invocationId?: string): InvocationMessage {
+  return invocationId === undefined
+    ? { type: MessageType.Invocation, target, arguments: args }
+    : { type: MessageType.Invocation, invocationId, target, arguments: args };
 }
 
 /** A Completion carrying a result. `undefined` becomes `null`, as a void .NET hub method does. */
-export function resultRecord(invocationId: string, result: unknown): string {
-  return formatRecord({ type: MessageType.Completion, invocationId, result: result === undefined ? null : result });
+export function resultMessage(invocationId: string, result: unknown): CompletionMessage {
+  return { type: MessageType.Completion, invocationId, result: result === undefined ? null : result, hasResult: true };
 }
 
-export function errorRecord(invocationId: string, error: string): string {
-  return formatRecord({ type: MessageType.Completion, invocationId, error });
+export function errorMessage(invocationId: string, error: string): CompletionMessage {
+  return { type: MessageType.Completion, invocationId, error };
 }
 
 /** The end of a server-to-client stream: a Completion with neither result nor error. */
-export function streamEndRecord(invocationId: string): string {
-  return formatRecord({ type: MessageType.Completion, invocationId });
+export function streamEndMessage(invocationId: string): CompletionMessage {
+  return { type: MessageType.Completion, invocationId, hasResult: false };
 }
 
-export function streamItemRecord(invocationId: string, item: unknown): string {
-  return formatRecord({ type: MessageType.StreamItem, invocationId, item: item === undefined ? null : item });
+export function streamItemMessage(invocationId: string, item: unknown): StreamItemMessage {
+  return { type: MessageType.StreamItem, invocationId, item: item === undefined ? null : item };
 }
 
-export const PING_RECORD = formatRecord({ type: MessageType.Ping });
+export const PING_MESSAGE: PingMessage = { type: MessageType.Ping };
 
-export function closeRecord(error: string | undefined, allowReconnect: boolean): string {
-  return formatRecord(
-    error === undefined
-      ? { type: MessageType.Close, ...(allowReconnect ? { allowReconnect } : {}) }
-      : { type: MessageType.Close, error, ...(allowReconnect ? { allowReconnect } : {}) },
-  );
+export function closeMessage(error: string | undefined, allowReconnect: boolean): CloseMessage {
+  return { type: MessageType.Close, ...(error !== undefined ? { error } : {}), allowReconnect };
 }
 
-export function sequenceRecord(type: typeof MessageType.Ack | typeof MessageType.Sequence, sequenceId: number): string {
-  return formatRecord({ type, sequenceId });
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function optionalString(value: Record<string, unknown>, key: string): string | undefined {
-  const field = value[key];
-  if (field === undefined || field === null) return undefined;
-  if (typeof field !== 'string' || field === '') throw new InvalidDataError(`Property '${key}' must be a non-empty string.`);
-  return field;
-}
-
-function requiredId(value: Record<string, unknown>): string {
-  const id = optionalString(value, 'invocationId');
-  if (id === undefined) throw new InvalidDataError("Missing required property 'invocationId'.");
-  return id;
+export function sequenceMessage(type: typeof MessageType.Ack | typeof MessageType.Sequence, sequenceId: number): AckMessage | SequenceMessage {
+  return { type, sequenceId };
 }

@@ -3,11 +3,11 @@ import { HubError } from './errors/hub-error.js';
 import type { Hub, MethodDescriptor } from './hub.js';
 import type { HubCallContext } from './hub-context.js';
 import {
-  errorRecord,
+  errorMessage,
   MessageType,
-  resultRecord,
-  streamEndRecord,
-  streamItemRecord,
+  resultMessage,
+  streamEndMessage,
+  streamItemMessage,
   type HubMessage,
   type InvocationMessage,
   type StreamInvocationMessage,
@@ -33,7 +33,8 @@ export interface DispatchHost<TUser> {
   readonly clientResults: ClientResults;
   /** Aborted when the connection ends. */
   readonly signal: AbortSignal;
-  write(record: string): Promise<void> | undefined;
+  /** Serializes and queues a message; throws if it cannot be serialized. */
+  write(message: HubMessage): Promise<void> | undefined;
   pauseReading(): void;
   resumeReading(): void;
   createContext(signal: AbortSignal, slot: HeldSlot | undefined): HubCallContext<TUser>;
@@ -97,7 +98,7 @@ export class InvocationDispatcher<TUser> {
     const streaming = message.type === MessageType.StreamInvocation;
     const id = message.invocationId;
     const reply = (text: string) => {
-      if (id !== undefined) this.host.write(errorRecord(id, text));
+      if (id !== undefined) this.host.write(errorMessage(id, text));
     };
     const method = this.hub.lookup(message.target);
     if (!method) return reply(ErrorTexts.methodNotFound(message.target));
@@ -165,9 +166,9 @@ export class InvocationDispatcher<TUser> {
       if (this.host.signal.aborted) return;
       const context = this.host.createContext(this.host.signal, slot);
       const result = await method.handler(context, ...args);
-      if (id !== undefined) this.host.write(resultRecord(id, result));
+      if (id !== undefined) this.host.write(resultMessage(id, result));
     } catch (error) {
-      if (id !== undefined) this.host.write(errorRecord(id, withDetail(ErrorTexts.invocationFailed(target), error, this.host.detailedErrors)));
+      if (id !== undefined) this.host.write(errorMessage(id, withDetail(ErrorTexts.invocationFailed(target), error, this.host.detailedErrors)));
     } finally {
       slot?.done();
     }
@@ -192,15 +193,15 @@ export class InvocationDispatcher<TUser> {
           const next = await Promise.race([pending, canceled]);
           if (next === CANCELED || next.done) break;
           // Awaiting the write is what carries a slow client's backpressure to the producer.
-          await this.host.write(streamItemRecord(id, next.value));
+          await this.host.write(streamItemMessage(id, next.value));
           if (cancel.signal.aborted) break;
         }
       }
-      this.host.write(streamEndRecord(id));
+      this.host.write(streamEndMessage(id));
     } catch (error) {
       // A producer that throws because it was canceled still ends the stream cleanly.
-      if (cancel.signal.aborted) this.host.write(streamEndRecord(id));
-      else this.host.write(errorRecord(id, withDetail(ErrorTexts.streamFailed, error, this.host.detailedErrors)));
+      if (cancel.signal.aborted) this.host.write(streamEndMessage(id));
+      else this.host.write(errorMessage(id, withDetail(ErrorTexts.streamFailed, error, this.host.detailedErrors)));
     } finally {
       if (cancel.signal.aborted && iterator?.return) {
         // Not awaited: an async generator parked in an await only returns once that await settles.

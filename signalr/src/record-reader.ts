@@ -1,5 +1,5 @@
 import { InvalidDataError } from './errors/invalid-data.error.js';
-import { RECORD_SEPARATOR_CODE } from './hub-protocol.js';
+import { RECORD_SEPARATOR_CODE, type RecordSplitter } from './hub-protocol.js';
 
 /**
  * Turns WebSocket frames into complete records. A frame may carry several records, and a record
@@ -8,8 +8,10 @@ import { RECORD_SEPARATOR_CODE } from './hub-protocol.js';
  *
  * The size limit is enforced while buffering, so a peer cannot grow the buffer by never sending a
  * separator.
+ *
+ * It splits the JSON hub protocol, and reads the handshake of every protocol (see {@link takeFirst}).
  */
-export class RecordReader {
+export class RecordReader implements RecordSplitter {
   #pending: Buffer[] = [];
   #pendingBytes = 0;
 
@@ -42,6 +44,21 @@ export class RecordReader {
       this.#pendingBytes += chunk.length - start;
     }
     return records;
+  }
+
+  /**
+   * Returns the first record completed by `chunk` and the bytes after it, untouched, or
+   * `undefined` while it is incomplete. The handshake is read this way: what follows it belongs
+   * to the protocol it names, which may not be separated by 0x1E at all.
+   */
+  takeFirst(chunk: Buffer): { record: string; rest: Buffer } | undefined {
+    const separator = chunk.indexOf(RECORD_SEPARATOR_CODE);
+    if (separator === -1) {
+      this.push(chunk);
+      return undefined;
+    }
+    const [record] = this.push(chunk.subarray(0, separator + 1));
+    return { record: record as string, rest: chunk.subarray(separator + 1) };
   }
 
   /** Bytes held for an incomplete record. */

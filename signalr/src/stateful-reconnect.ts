@@ -1,18 +1,20 @@
 import { InvalidDataError } from './errors/invalid-data.error.js';
+import type { Payload } from './hub-protocol.js';
 
 /**
  * Outgoing half of stateful reconnect: every trackable record sent is kept, numbered implicitly
  * 1, 2, 3… in send order, until the client acknowledges it. After a dropped socket the kept
- * records are sent again on the new one.
+ * records are sent again on the new one. Records are kept as serialized (text or bytes), so a
+ * replay re-sends exactly what was sent; sizes count characters for text and bytes for binary.
  */
 export class ReplayBuffer {
-  #records: string[] = [];
+  #records: Payload[] = [];
   #head = 0;
   /** Sequence number of `#records[#head]`. */
   #firstSequenceId = 1;
   #bytes = 0;
 
-  add(record: string): void {
+  add(record: Payload): void {
     this.#records.push(record);
     this.#bytes += record.length;
   }
@@ -20,7 +22,7 @@ export class ReplayBuffer {
   /** Drops every record up to and including `sequenceId`. */
   ack(sequenceId: number): void {
     while (this.#head < this.#records.length && this.#firstSequenceId <= sequenceId) {
-      this.#bytes -= (this.#records[this.#head] as string).length;
+      this.#bytes -= (this.#records[this.#head] as Payload).length;
       this.#records[this.#head++] = '';
       this.#firstSequenceId++;
     }
@@ -36,7 +38,7 @@ export class ReplayBuffer {
   }
 
   /** Records still unacknowledged, oldest first. */
-  pending(): string[] {
+  pending(): Payload[] {
     return this.#records.slice(this.#head);
   }
 

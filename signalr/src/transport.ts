@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import type { Payload } from './hub-protocol.js';
 
 export type TransportName = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
 
@@ -11,16 +12,19 @@ export interface TransportEvents {
 
 /**
  * One way of moving records between client and server. The connection only ever hands it whole
- * records (possibly several joined), and feeds whatever bytes arrive to its record reader.
+ * records (possibly several joined), and feeds whatever bytes arrive to its record splitter.
+ * Text goes out as text (a text WebSocket frame), bytes as bytes (a binary frame).
  */
 export interface HubTransport {
   readonly name: TransportName;
   /** Long polling keeps itself alive: neither side sends pings over it. */
   readonly inherentKeepAlive: boolean;
+  /** Whether binary payloads can travel; a text-only transport refuses binary protocols at the handshake. */
+  readonly carriesBinary: boolean;
   readonly isOpen: boolean;
   start(events: TransportEvents): void;
   /** Queues `data`; `written` runs once it has left the process. */
-  send(data: string, written: () => void): void;
+  send(data: Payload, written: () => void): void;
   /** Ends after what is already queued. */
   close(): void;
   /** Ends at once. */
@@ -36,6 +40,7 @@ const CLOSE_GRACE_MS = 1_000;
 export class WebSocketTransport implements HubTransport {
   readonly name = 'WebSockets';
   readonly inherentKeepAlive = false;
+  readonly carriesBinary = true;
 
   constructor(private readonly socket: WebSocket) {}
 
@@ -51,7 +56,7 @@ export class WebSocketTransport implements HubTransport {
     });
   }
 
-  send(data: string, written: () => void): void {
+  send(data: Payload, written: () => void): void {
     this.socket.send(data, written);
   }
 
