@@ -1,8 +1,9 @@
 import type { ConnectionOptions } from 'mysql2';
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import type { ConnectionTarget } from '@krint/engine-sdk';
 import type { MysqlDialect } from './mysql-dialect.js';
 import { MysqlErrorNumber } from './mysql-dialect.js';
+import { mysqlPromiseDriver } from './mysql-driver.js';
 import { errorNumber, translateError } from './mysql-errors.js';
 
 /** Every connection gives up connecting after this long, so an unreachable instance fails fast. */
@@ -47,7 +48,8 @@ export async function applySessionSetup(connection: mysql.Connection, dialect: M
 export async function openConnection(target: ConnectionTarget, dialect: MysqlDialect, database?: string): Promise<mysql.Connection> {
   let connection: mysql.Connection | undefined;
   try {
-    connection = await mysql.createConnection(connectionOptions(target, database));
+    const { createConnection } = await mysqlPromiseDriver.load();
+    connection = await createConnection(connectionOptions(target, database));
     await applySessionSetup(connection, dialect);
     return connection;
   } catch (error) {

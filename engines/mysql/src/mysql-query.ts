@@ -1,7 +1,8 @@
-import mysqlCore, { type Connection as CoreConnection, type FieldPacket, type ResultSetHeader } from 'mysql2';
+import type { Connection as CoreConnection, FieldPacket, ResultSetHeader } from 'mysql2';
 import { InvalidInputError, type ConnectionTarget, type QueryOptions, type QueryResult, type Row } from '@krint/engine-sdk';
 import { connectionOptions, openConnection } from './mysql-connection.js';
 import { MysqlErrorNumber, type MysqlDialect } from './mysql-dialect.js';
+import { mysqlCallbackDriver } from './mysql-driver.js';
 import { errorNumber, translateError } from './mysql-errors.js';
 import { quoteIdentifier } from './mysql-identifiers.js';
 import { fieldTypeName, rowFromDriver, uniqueColumnNames } from './mysql-values.js';
@@ -192,7 +193,8 @@ async function killQuery(target: ConnectionTarget, dialect: MysqlDialect, thread
 }
 
 async function openCoreConnection(target: ConnectionTarget, dialect: MysqlDialect, database: string): Promise<CoreConnection> {
-  const connection = mysqlCore.createConnection(connectionOptions(target, database));
+  const { createConnection } = await mysqlCallbackDriver.load();
+  const connection = createConnection(connectionOptions(target, database));
   connection.on('error', () => undefined);
   try {
     await new Promise<void>((resolve, reject) => connection.connect((error) => (error ? reject(error) : resolve())));

@@ -1,5 +1,5 @@
 import type { FieldPacket, ResultSetHeader, RowDataPacket } from 'mysql2';
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import {
   assertCreatableName,
   ConflictError,
@@ -23,6 +23,7 @@ import {
 } from '@krint/engine-sdk';
 import { connectionOptions, probe } from './mysql-connection.js';
 import { SYSTEM_DATABASES, type MysqlDialect } from './mysql-dialect.js';
+import { mysqlPromiseDriver } from './mysql-driver.js';
 import { translateError } from './mysql-errors.js';
 import { qualifiedTable, quoteIdentifier } from './mysql-identifiers.js';
 import { runConsoleQuery } from './mysql-query.js';
@@ -75,7 +76,7 @@ export class MysqlSession implements EngineSession {
   constructor(target: ConnectionTarget, dialect: MysqlDialect) {
     this.#target = target;
     this.#dialect = dialect;
-    this.#pool = mysql.createPool({
+    this.#pool = mysqlPromiseDriver.loaded().createPool({
       ...connectionOptions(target, target.database),
       connectionLimit: POOL_SIZE,
       maxIdle: 1,
@@ -415,6 +416,7 @@ export class MysqlSession implements EngineSession {
 
 /** Opens a session and proves the login works, so a wrong password fails here with a clear error. */
 export async function openMysqlSession(target: ConnectionTarget, dialect: MysqlDialect): Promise<MysqlSession> {
+  await mysqlPromiseDriver.load();
   const session = new MysqlSession(target, dialect);
   try {
     await session.ping();
