@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ObjectId } from 'mongodb';
-import { consoleRows } from './mongo-session.js';
 import { parseConsoleCommand } from './mongo-command.js';
+import { mongodbDriver } from './mongo-driver.js';
+import { consoleRows } from './mongo-session.js';
+
+// Extended JSON goes through the driver's BSON, which sessions load when they open.
+beforeAll(() => mongodbDriver.load());
 
 const options = { rowLimit: 50, timeoutMs: 10_000 };
 

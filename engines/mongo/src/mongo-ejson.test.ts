@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Binary, Decimal128, Int32, Long, ObjectId } from 'mongodb';
 import { InvalidInputError } from '@krint/engine-sdk';
+import { mongodbDriver } from './mongo-driver.js';
 import { fromJsonDocument, fromJsonValue, parseJsonDocument, toJsonDocument, toJsonValue } from './mongo-ejson.js';
+
+// Extended JSON goes through the driver's BSON, which sessions load when they open.
+beforeAll(() => mongodbDriver.load());
 
 describe('Extended JSON conversion', () => {
   const id = new ObjectId('65a1b2c3d4e5f60718293a4b');

@@ -1,7 +1,6 @@
-import { BSON, Long, type Document } from 'mongodb';
+import type { Document, Long } from 'mongodb';
 import { InvalidInputError, type JsonValue } from '@krint/engine-sdk';
-
-const { EJSON } = BSON;
+import { mongodbDriver } from './mongo-driver.js';
 
 /**
  * Documents cross the API as Extended JSON (relaxed): `ObjectId` ↔ `{ "$oid": "..." }`, dates ↔
@@ -13,7 +12,8 @@ const { EJSON } = BSON;
  * - input is read in canonical mode, so `{ "$numberLong": "7" }` is stored as a 64-bit integer.
  */
 export function toJsonDocument(document: Document): { [key: string]: JsonValue } {
-  return EJSON.serialize(keepLongs(document), { relaxed: true }) as { [key: string]: JsonValue };
+  const { BSON, Long: longClass } = mongodbDriver.loaded();
+  return BSON.EJSON.serialize(keepLongs(document, longClass), { relaxed: true }) as { [key: string]: JsonValue };
 }
 
 /** Any BSON value (an `_id`, a command reply field) as Extended JSON. */
@@ -26,6 +26,7 @@ export function fromJsonDocument(json: JsonValue | undefined, field = 'document'
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new InvalidInputError(`The ${field} must be a JSON object.`, field);
   }
+  const { EJSON } = mongodbDriver.loaded().BSON;
   try {
     return EJSON.deserialize(json, { relaxed: false }) as Document;
   } catch (error) {
@@ -50,12 +51,13 @@ export function parseJsonDocument(text: string, field: string): Document {
   return fromJsonDocument(parsed as JsonValue, field);
 }
 
-function keepLongs(value: unknown): unknown {
-  if (value instanceof Long) return { $numberLong: value.toString() };
-  if (Array.isArray(value)) return value.map(keepLongs);
+/** `longClass` is the driver's `Long`, passed down so the recursion does not look it up per value. */
+function keepLongs(value: unknown, longClass: typeof Long): unknown {
+  if (value instanceof longClass) return { $numberLong: value.toString() };
+  if (Array.isArray(value)) return value.map((item) => keepLongs(item, longClass));
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = keepLongs(item);
+    for (const [key, item] of Object.entries(value)) out[key] = keepLongs(item, longClass);
     return out;
   }
   return value;

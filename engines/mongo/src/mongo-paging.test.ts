@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Long, MaxKey, ObjectId } from 'mongodb';
+import { mongodbDriver } from './mongo-driver.js';
 import { afterIdFilter, bsonTypeAlias, decodeIdCursor, encodeIdCursor } from './mongo-paging.js';
+
+// Extended JSON goes through the driver's BSON, which sessions load when they open.
+beforeAll(() => mongodbDriver.load());
 
 describe('keyset paging on _id', () => {
   it('round-trips cursors for every common _id type', () => {

@@ -1,4 +1,4 @@
-import { MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
+import type { Db, Document, MongoClient } from 'mongodb';
 import {
   ConflictError,
   EngineError,
@@ -20,6 +20,7 @@ import {
   type TableInfo,
 } from '@krint/engine-sdk';
 import { CURSOR_COMMANDS, parseConsoleCommand } from './mongo-command.js';
+import { isMongoServerError, mongodbDriver } from './mongo-driver.js';
 import { fromJsonDocument, fromJsonValue, toJsonDocument, toJsonValue } from './mongo-ejson.js';
 import { assertCollectionName, assertCreatableDatabase, assertDatabaseName, assertNotSystem, SYSTEM_DATABASES } from './mongo-names.js';
 import { ID_ORDER, afterIdFilter, decodeIdCursor, encodeIdCursor } from './mongo-paging.js';
@@ -50,7 +51,7 @@ export function mongoUri(target: ConnectionTarget, database = ''): string {
 /** A driver error at connect time, naming the address and never the password. */
 export function describeMongoConnectError(error: unknown, target: ConnectionTarget): EngineError {
   const where = `${target.host}:${target.port}`;
-  if (error instanceof MongoServerError && (error.code === 18 || /Authentication failed/i.test(error.message))) {
+  if (isMongoServerError(error) && (error.code === 18 || /Authentication failed/i.test(error.message))) {
     return new EngineError('UNAVAILABLE', `The MongoDB server at ${where} refused the credentials of user "${target.user}".`, { cause: error });
   }
   const message = (error instanceof Error ? error.message : String(error)).split('\n', 1)[0] ?? '';
@@ -70,6 +71,7 @@ export class MongoSession implements EngineSession {
 
   /** Connects directly to one server (no replica-set discovery) and runs a real `ping`. */
   static async open(target: ConnectionTarget, rootUser: string): Promise<MongoSession> {
+    const { MongoClient } = await mongodbDriver.load();
     const client = new MongoClient(mongoUri(target), {
       directConnection: true,
       serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS,
@@ -171,7 +173,7 @@ export class MongoSession implements EngineSession {
       if (!stored) throw new NotFoundError('The document was inserted but could not be read back.');
       return documentRow(stored);
     } catch (error) {
-      if (error instanceof MongoServerError && error.code === 11000) {
+      if (isMongoServerError(error) && error.code === 11000) {
         throw new ConflictError(`A document with _id ${JSON.stringify(toJsonValue(document._id))} already exists.`);
       }
       throw error;
@@ -239,7 +241,7 @@ export class MongoSession implements EngineSession {
     try {
       reply = await Promise.race([db.command(document), unanswered]);
     } catch (error) {
-      if (error instanceof MongoServerError) throw new InvalidInputError(`MongoDB refused ${name}: ${error.message}`, 'text');
+      if (isMongoServerError(error)) throw new InvalidInputError(`MongoDB refused ${name}: ${error.message}`, 'text');
       throw error;
     } finally {
       clearTimeout(timer);
