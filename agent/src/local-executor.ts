@@ -19,7 +19,8 @@ import { WireFailure, fromWireError } from './errors.js';
  * Runs protocol commands in this process, against this host's Docker daemon: the control plane's
  * executor for its own host. Arguments and results make a JSON round trip and failures go through
  * the wire error form, exactly as they would through a hub, so code that works against this
- * executor works against a node.
+ * executor works against a node. Bytes (dump chunks) are the exception: the node hub carries them
+ * as MessagePack `bin`, so here they pass by reference, neither copied nor encoded.
  */
 export class LocalExecutor implements CommandExecutor {
   constructor(readonly dispatcher: Dispatcher) {}
@@ -51,25 +52,25 @@ export class LocalExecutor implements CommandExecutor {
   }
 }
 
-/** What a value looks like after JSON transport (undefined fields dropped, dates as strings). */
+/** What a value looks like after transport (undefined fields dropped, dates as strings). */
 function overTheWire<T>(value: T): unknown {
   if (value === undefined) return undefined;
-  if (isFlatJsonRecord(value)) return { ...value };
+  if (isFlatRecord(value)) return { ...value };
   return JSON.parse(JSON.stringify(value));
 }
 
 /**
- * A plain object whose fields are all strings, booleans, null or finite numbers (other than -0)
- * comes through JSON unchanged, so a shallow copy is the same value. Dump chunks are such records,
- * and copying them skips serialising and parsing a quarter megabyte of base64 per chunk.
+ * A plain object whose fields are all strings, booleans, null, finite numbers (other than -0) or
+ * bytes comes through transport unchanged, so a shallow copy is the same value. Dump chunks are
+ * such records: their bytes are handed over by reference, a quarter megabyte never copied.
  */
-function isFlatJsonRecord(value: unknown): value is Record<string, string | number | boolean | null> {
+function isFlatRecord(value: unknown): value is Record<string, string | number | boolean | null | Uint8Array> {
   if (typeof value !== 'object' || value === null) return false;
   const prototype = Object.getPrototypeOf(value) as unknown;
   if (prototype !== Object.prototype && prototype !== null) return false;
   if (Object.getOwnPropertySymbols(value).length > 0) return false;
   for (const field of Object.values(value)) {
-    if (typeof field === 'string' || typeof field === 'boolean' || field === null) continue;
+    if (typeof field === 'string' || typeof field === 'boolean' || field === null || field instanceof Uint8Array) continue;
     if (typeof field === 'number' && Number.isFinite(field) && !Object.is(field, -0)) continue;
     return false;
   }

@@ -45,7 +45,7 @@ interface BenchInstance {
 /**
  * Dump and restore of a PostgreSQL database of about `sizeMb` MiB on disk through Krint against the engine's
  * own commands run directly with `docker exec`, in one run:
- * - dump: Krint's `backup.dump` stream (base64 chunks over the executor) written to a file, against
+ * - dump: Krint's `backup.dump` stream (binary chunks handed over by the executor) written to a file, against
  *   `docker exec … pg_dumpall …` with its stdout going straight to a file;
  * - restore: Krint's `backup.restore` upload read from that file into a fresh instance, against
  *   `docker exec -i … psql` reading the baseline file into another fresh instance.
@@ -180,16 +180,15 @@ function dumpContext(address: InstanceAddress): DumpContext {
 }
 
 /**
- * The dump stream decoded and written to `file`, one chunk in flight: the next chunk is pulled only
+ * The dump stream written to `file`, one chunk in flight: the next chunk is pulled only
  * once the file has taken the previous one, as a download route does.
  */
 async function dumpThroughKrint(agent: Agent, address: InstanceAddress, file: string): Promise<number> {
   const out = createWriteStream(file);
   let bytes = 0;
   try {
-    for await (const chunk of agent.executor.stream('backup.dump', { instance: address })) {
-      const data = Buffer.from(chunk.data, 'base64');
-      bytes += data.length;
+    for await (const { data } of agent.executor.stream('backup.dump', { instance: address })) {
+      bytes += data.byteLength;
       if (!out.write(data)) await once(out, 'drain');
     }
   } finally {
@@ -200,9 +199,7 @@ async function dumpThroughKrint(agent: Agent, address: InstanceAddress, file: st
 
 /** A file as the chunk stream an upload takes, read one chunk at a time. */
 async function* fileChunks(file: string): AsyncGenerator<DumpChunk> {
-  for await (const chunk of createReadStream(file, { highWaterMark: DUMP_CHUNK_BYTES })) {
-    yield { data: (chunk as Buffer).toString('base64') };
-  }
+  for await (const chunk of createReadStream(file, { highWaterMark: DUMP_CHUNK_BYTES })) yield { data: chunk as Buffer };
 }
 
 /** `docker exec` of `argv` with stdin from and/or stdout to files, as a shell redirection would do. */

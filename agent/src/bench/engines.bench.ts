@@ -89,7 +89,7 @@ function report(provisioning: ProvisionSamples[], dump: DumpRestoreResult): stri
     ...(peak < MEMORY_TARGET_MB ? [] : [MEMORY_MISS_NOTE, '']),
     `Memory while Krint dumped — ${dump.dumpMemory}; while it restored — ${dump.restoreMemory}. At rest after start-up the process holds ${restingMb.toFixed(0)} MB (RSS after loading the agent with its six engines' drivers under \`tsx\`).`,
     '',
-    `Dump baseline: \`docker exec … pg_dumpall --quote-all-identifiers\` (the engine's dump command) with its output redirected to a file. Krint: the \`backup.dump\` stream (${DUMP_CHUNK_BYTES / 1024} KiB base64 chunks through the executor) decoded and written to a file. Restore baseline: \`docker exec -i … bash -c 'awk … | psql -v ON_ERROR_STOP=1'\` (the engine's restore command) reading the file; Krint: the \`backup.restore\` upload read from the file.`,
+    `Dump baseline: \`docker exec … pg_dumpall --quote-all-identifiers\` (the engine's dump command) with its output redirected to a file. Krint: the \`backup.dump\` stream (binary chunks of up to ${DUMP_CHUNK_BYTES / 1024} KiB, handed over by the executor without copying or encoding) written to a file. Restore baseline: \`docker exec -i … bash -c 'awk … | psql -v ON_ERROR_STOP=1'\` (the engine's restore command) reading the file; Krint: the \`backup.restore\` upload read from the file.`,
   );
   return lines.join('\n');
 }

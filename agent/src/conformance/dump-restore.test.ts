@@ -68,7 +68,7 @@ for (const { target, engine, skipReason } of targets) {
 
     it('fails a dump with the wrong credentials instead of reporting it good', async () => {
       const wrong = { ...instance, rootPassword: 'Wrong-password-123' };
-      const chunks: string[] = [];
+      const chunks: Uint8Array[] = [];
       const failure = (async () => {
         for await (const chunk of harness.executor.stream('backup.dump', { instance: wrong })) chunks.push(chunk.data);
       })();
@@ -76,7 +76,7 @@ for (const { target, engine, skipReason } of targets) {
       // the stream must end in an error, never in a short "successful" dump.
       const outcome = await failure.then(() => null, (error: Error) => error);
       if (outcome) expect(outcome.message).not.toContain('Wrong-password-123');
-      else expect(engine!.backup?.checkDumpHeader?.(Buffer.from(chunks.join(''), 'base64').subarray(0, 4096)) ?? null).toBeNull();
+      else expect(engine!.backup?.checkDumpHeader?.(Buffer.concat(chunks).subarray(0, 4096)) ?? null).toBeNull();
     });
   });
 }

@@ -114,9 +114,8 @@ export async function dumpToFile(executor: CommandExecutor, instance: InstanceAd
   const file = createWriteStream(path);
   let bytes = 0;
   try {
-    for await (const chunk of executor.stream('backup.dump', { instance })) {
-      const data = Buffer.from(chunk.data, 'base64');
-      bytes += data.length;
+    for await (const { data } of executor.stream('backup.dump', { instance })) {
+      bytes += data.byteLength;
       if (!file.write(data)) await once(file, 'drain');
     }
   } finally {
@@ -128,9 +127,7 @@ export async function dumpToFile(executor: CommandExecutor, instance: InstanceAd
 
 /** Reads a file as dump chunks of at most {@link DUMP_CHUNK_BYTES}. */
 export async function* fileChunks(path: string): AsyncGenerator<DumpChunk> {
-  for await (const data of createReadStream(path, { highWaterMark: DUMP_CHUNK_BYTES })) {
-    yield { data: (data as Buffer).toString('base64') };
-  }
+  for await (const data of createReadStream(path, { highWaterMark: DUMP_CHUNK_BYTES })) yield { data: data as Buffer };
 }
 
 export async function restoreFromFile(executor: CommandExecutor, instance: InstanceAddress, path: string): Promise<{ bytes: number }> {

@@ -102,14 +102,14 @@ export async function* execOutput(docker: Docker, containerId: string, command: 
           pendingBytes += Math.min(room, payload.length);
           payload = payload.subarray(room);
           if (pendingBytes === chunkBytes) {
-            yield Buffer.concat(pending);
+            yield joined(pending);
             pending = [];
             pendingBytes = 0;
           }
         }
       }
     }
-    if (pendingBytes > 0) yield Buffer.concat(pending);
+    if (pendingBytes > 0) yield joined(pending);
     signal?.throwIfAborted();
     const exitCode = await started.exitCode();
     if (exitCode !== 0 || sawStderr) throw new InternalError(describeFailure(command, exitCode, stderr.text || (sawStderr ? 'wrote to stderr' : '')));
@@ -117,6 +117,11 @@ export async function* execOutput(docker: Docker, containerId: string, command: 
     signal?.removeEventListener('abort', stop);
     stop();
   }
+}
+
+/** The pieces as one Buffer; a single piece is handed out as it is rather than copied. */
+function joined(pieces: readonly Buffer[]): Buffer {
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HubConnection } from '@microsoft/signalr';
-import type { CommandExecutor, CommandName, StreamName, UploadName, DumpChunk } from '../protocol/commands.js';
+import type { CommandExecutor, CommandName, StreamName, UploadName, DumpChunk, LogBatch } from '../protocol/commands.js';
 import {
   NodeClientMethods,
   NodeHubMethods,
@@ -74,7 +74,7 @@ export class NodeBridge {
       try {
         const batch = await collectBatch(stream);
         if (batch.done) this.#streams.delete(streamId);
-        return batch;
+        return { ...batch, items: batch.items.map(toJsonTransport) };
       } catch (error) {
         this.#streams.delete(streamId);
         throw error;
@@ -98,7 +98,7 @@ export class NodeBridge {
         for (;;) {
           const data = await connection.invoke<string | null>(NodeHubMethods.nextUploadChunk, request.uploadId);
           if (data === null) return;
-          yield { data };
+          yield { data: Buffer.from(data, 'base64') };
         }
       }
       return this.#executor.upload(request.name as UploadName, request.args as never, chunks());
@@ -151,12 +151,29 @@ async function raceWindow(stream: OpenStream, windowMs: number): Promise<Iterato
   }
 }
 
-/** Rough size of an item on the wire: dump chunks by their base64 text, anything else as small. */
+/** Rough size of an item on the wire: dump chunks by their bytes, anything else as small. */
 function sizeOf(value: unknown): number {
-  if (typeof value === 'object' && value !== null && 'data' in value && typeof (value as { data: unknown }).data === 'string') {
-    return (value as { data: string }).data.length;
+  if (typeof value === 'object' && value !== null && 'data' in value && (value as { data: unknown }).data instanceof Uint8Array) {
+    return (value as { data: Uint8Array }).data.byteLength;
   }
+  if (typeof value === 'object' && value !== null && Array.isArray((value as { lines?: unknown }).lines)) return logBatchSize(value as LogBatch);
   return 256;
+}
+
+/** A log batch by its lines' text plus the stream, the timestamp and the field names of each. */
+function logBatchSize(batch: LogBatch): number {
+  let bytes = 0;
+  for (const line of batch.lines) bytes += line.text.length + 80;
+  return bytes;
+}
+
+// TEMPORARY until the hub speaks MessagePack: JSON cannot carry bytes, so chunks cross as base64.
+function toJsonTransport(item: unknown): unknown {
+  if (typeof item === 'object' && item !== null && (item as { data?: unknown }).data instanceof Uint8Array) {
+    const bytes = (item as { data: Uint8Array }).data;
+    return { data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
+  }
+  return item;
 }
 
 function assertRequest(request: unknown, idField: string): asserts request is { name: string; args: unknown } {

@@ -167,14 +167,23 @@ export interface LogLine {
   readonly time: string;
 }
 
+/**
+ * The log lines that one read of the container log completed, in order: a single line when the
+ * container is quiet, hundreds in a burst. A burst then crosses every hop (executor, node hub,
+ * subscription) as a few items instead of one per line, and a quiet line is never held back.
+ */
+export interface LogBatch {
+  readonly lines: readonly LogLine[];
+}
+
 /** Server-to-caller streams: name → arguments and the item type. */
 export interface StreamMap {
   /** Pulls the engine image (no-op when present) and reports progress. */
   'image.pull': { args: { readonly image: string }; item: ProgressEvent };
-  /** The container log: `tail` last lines, then follows until cancelled. */
-  'logs.follow': { args: { readonly containerId: string; readonly tail: number; readonly follow: boolean }; item: LogLine };
+  /** The container log: `tail` last lines, then follows until cancelled; never an empty batch. */
+  'logs.follow': { args: { readonly containerId: string; readonly tail: number; readonly follow: boolean }; item: LogBatch };
   /**
-   * A dump as base64 chunks (binary-safe over JSON). Ends after the last chunk; errors if the dump
+   * A dump as binary chunks. Ends after the last chunk; errors if the dump
    * fails, i.e. when the dump tool exits non-zero or writes anything to stderr (checked after the
    * last chunk, so a consumer must treat the file as good only once the stream ends cleanly).
    */
@@ -183,9 +192,16 @@ export interface StreamMap {
   'exec.attach': { args: { readonly containerId: string; readonly command?: readonly string[]; readonly columns: number; readonly rows: number }; item: ExecOutput };
 }
 
+/**
+ * One piece of a dump or restore, as raw bytes. Chunks are handed over, not shared: the producer
+ * never touches a chunk again once it has yielded it, so every hop (the in-process executor, the
+ * node hub's MessagePack `bin` values, a file write) passes the same bytes on without copying or
+ * encoding them. A consumer must not modify a chunk it received either, and must not assume more
+ * than a `Uint8Array` (a chunk may be a view into a larger buffer).
+ */
 export interface DumpChunk {
-  /** base64 of at most {@link DUMP_CHUNK_BYTES} bytes. */
-  readonly data: string;
+  /** At most {@link DUMP_CHUNK_BYTES} bytes; may be empty. */
+  readonly data: Uint8Array;
 }
 
 export const DUMP_CHUNK_BYTES = 256 * 1024;

@@ -51,11 +51,19 @@ describe('protocol validation', () => {
     expect(refusal(() => validateCommand('users.create', { instance, name: 'bob', password: 'short' })).field).toBe('password');
   });
 
-  it('accepts base64 dump chunks up to the chunk size only', () => {
-    expect(dumpChunk({ data: Buffer.alloc(DUMP_CHUNK_BYTES).toString('base64') }, 'body[0]').data.length).toBeGreaterThan(0);
-    expect(refusal(() => dumpChunk({ data: Buffer.alloc(DUMP_CHUNK_BYTES + 3).toString('base64') }, 'body[0]')).field).toBe('body[0].data');
-    expect(refusal(() => dumpChunk({ data: 'not base64!' }, 'body[1]')).message).toBe('body[1].data must be base64.');
-    for (const bad of ['Q===', 'Q=Q', 'QQ==\n', 'Q Q', '===']) expect(refusal(() => dumpChunk({ data: bad }, 'body[2]')).message).toBe('body[2].data must be base64.');
-    for (const good of ['', 'QQ==', 'QUI=', 'QUJD', 'QQ=', '+/9=']) expect(dumpChunk({ data: good }, 'body[3]').data).toBe(good);
+  it('accepts dump chunks of bytes up to the chunk size only, without copying them', () => {
+    const full = Buffer.alloc(DUMP_CHUNK_BYTES, 7);
+    expect(dumpChunk({ data: full }, 'body[0]').data).toBe(full);
+    const view = new Uint8Array(new ArrayBuffer(DUMP_CHUNK_BYTES * 2), 10, 100);
+    expect(dumpChunk({ data: view }, 'body[0]').data).toBe(view);
+    expect(dumpChunk({ data: new Uint8Array(0) }, 'body[0]').data.byteLength).toBe(0);
+    expect(refusal(() => dumpChunk({ data: Buffer.alloc(DUMP_CHUNK_BYTES + 1) }, 'body[0]'))).toMatchObject({
+      field: 'body[0].data',
+      message: `body[0].data is ${DUMP_CHUNK_BYTES + 1} bytes long; the limit is ${DUMP_CHUNK_BYTES}.`,
+    });
+    expect(refusal(() => dumpChunk({ data: 'QUJD' }, 'body[1]')).message).toBe('body[1].data must be bytes, not a string.');
+    expect(refusal(() => dumpChunk({ data: [1, 2, 3] }, 'body[2]')).message).toBe('body[2].data must be bytes, not an array.');
+    expect(refusal(() => dumpChunk({ data: new Uint16Array(4) }, 'body[3]')).message).toBe('body[3].data must be bytes, not an object.');
+    expect(refusal(() => dumpChunk({ data: Buffer.alloc(1), extra: 1 }, 'body[4]')).field).toBe('body[4].extra');
   });
 });

@@ -5,5 +5,7 @@
  * History:
  * - 1.0: first version: container lifecycle, engine sessions, dumps/restores as chunk streams,
  *   log follow, interactive exec.
+ * - 2.0: dump and restore chunks are bytes (`Uint8Array`), not base64 text; the node hub speaks
+ *   the MessagePack hub protocol so they cross as `bin`.
  */
-export const PROTOCOL_VERSION = { major: 1, minor: 0 } as const;
+export const PROTOCOL_VERSION = { major: 2, minor: 0 } as const;

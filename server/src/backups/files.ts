@@ -71,10 +71,10 @@ export class BackupFiles {
     }
   }
 
-  /** The file as protocol chunks (base64 of at most DUMP_CHUNK_BYTES), read lazily. */
+  /** The file as protocol chunks of at most DUMP_CHUNK_BYTES, read lazily; each read is handed on as it is. */
   async *chunks(file: string): AsyncGenerator<DumpChunk> {
     const stream = this.open(file, DUMP_CHUNK_BYTES);
-    for await (const chunk of stream) yield { data: (chunk as Buffer).toString('base64') };
+    for await (const chunk of stream) yield { data: chunk as Buffer };
   }
 
   open(file: string, highWaterMark = 64 * 1024): ReadStream {
@@ -101,9 +101,9 @@ export class InvalidDumpError extends Error {
   override readonly name = 'InvalidDumpError';
 }
 
-/** Decodes protocol chunks to bytes. */
-export async function* decodeChunks(chunks: AsyncIterable<DumpChunk>): AsyncGenerator<Buffer> {
-  for await (const chunk of chunks) yield Buffer.from(chunk.data, 'base64');
+/** The bytes of protocol chunks, as received (no copy), for {@link BackupFiles.write}. */
+export async function* chunkBytes(chunks: AsyncIterable<DumpChunk>): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) yield chunk.data;
 }
 
 async function syncDirectory(directory: string): Promise<void> {

@@ -3,7 +3,7 @@ import { InvalidInputError, NotFoundError, NotSupportedError } from '@krint/engi
 import { Backup, type BackupKind } from '../db/entities.js';
 import { ConflictError, describeError } from '../errors.js';
 import { audited, handleFor, loadInstance, publishInstanceEvent, type Actor, type InstanceHandle, type ServiceDeps } from '../services/context.js';
-import { BackupFiles, decodeChunks, InvalidDumpError } from './files.js';
+import { BackupFiles, chunkBytes, InvalidDumpError } from './files.js';
 
 /** Back up now, upload, list, restore and delete dumps. */
 export class BackupService {
@@ -49,7 +49,7 @@ export class BackupService {
     });
     await em.persistAndFlush(backup);
     try {
-      const written = await this.files.write(backup.file, decodeChunks(handle.executor.stream('backup.dump', { instance: handle.address })));
+      const written = await this.files.write(backup.file, chunkBytes(handle.executor.stream('backup.dump', { instance: handle.address })));
       Object.assign(backup, { status: 'succeeded', sizeBytes: written.sizeBytes, completedAt: new Date() });
       await em.flush();
       publishInstanceEvent(this.deps, handle.instance.id, 'backup', `Backup ${backup.file} finished`);

@@ -84,7 +84,7 @@ export class HubExecutor implements CommandExecutor {
             const batch: StreamBatch = unwrap(await pending);
             finished = batch.done;
             pending = finished ? undefined : next();
-            for (const item of batch.items) yield item as StreamItem<K>;
+            for (const item of batch.items) yield (name === 'backup.dump' ? { data: Buffer.from((item as { data: string }).data, 'base64') } : item) as StreamItem<K>;
           }
         } finally {
           pending?.catch(() => undefined);
@@ -132,7 +132,7 @@ export class UploadRegistry {
     };
   }
 
-  /** The next base64 chunk, or `null` at the end (or for an unknown id, which ends that upload). */
+  /** The next chunk (TEMPORARY: base64 until the hub speaks MessagePack), or `null` at the end (or for an unknown id, which ends that upload). */
   async next(uploadId: string): Promise<string | null> {
     const iterator = this.#uploads.get(uploadId);
     if (!iterator) return null;
@@ -141,7 +141,8 @@ export class UploadRegistry {
       this.#uploads.delete(uploadId);
       return null;
     }
-    return result.value.data;
+    const bytes = result.value.data;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   }
 
   get size(): number {

@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     const dump = async (executor: CommandExecutor) => {
       const started = performance.now();
       let bytes = 0;
-      for await (const chunk of executor.stream('backup.dump', { instance: target })) bytes += Buffer.byteLength(chunk.data, 'base64');
+      for await (const chunk of executor.stream('backup.dump', { instance: target })) bytes += chunk.data.byteLength;
       const seconds = (performance.now() - started) / 1000;
       return { bytes, seconds, mbPerSecond: bytes / 1024 / 1024 / seconds };
     };
