@@ -393,12 +393,12 @@ describe.skipIf(!ready)('control plane end to end (Docker, postgres:15 and postg
     const info = await gql(`{ instance(id: "${a}") { ... on Instance { containerName } } }`);
     // A statement that fails makes the server write an ERROR line naming the marker to its log.
     const marker = `krint_log_marker_${Date.now()}`;
-    const lines = subscribe<{ text: string }>(`subscription($id: ID!) { logs(instanceId: $id, tail: 1) { stream text time } }`, { id: a }, (line) => line.text.includes(marker), 30_000);
+    const lines = subscribe<{ text: string }[]>(`subscription($id: ID!) { logs(instanceId: $id, tail: 1) { stream text time } }`, { id: a }, (batch) => batch.some((line) => line.text.includes(marker)), 30_000);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await run('docker', ['exec', '-u', 'postgres', info.instance.containerName, 'psql', '-U', 'postgres', '-d', 'shop', '-c', `select ${marker}`]).catch((error: { stderr?: string }) => {
       expect(error.stderr).toContain(marker);
     });
-    const seen = await lines.done;
+    const seen = (await lines.done).flat();
     expect(seen.some((line) => line.text.includes(marker))).toBe(true);
   }, 60_000);
 

@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import type { LogLine } from '../protocol/commands.js';
+import type { LogBatch, LogLine } from '../protocol/commands.js';
 import type { Docker } from './client.js';
 import { FrameDecoder } from './demux.js';
 
@@ -12,11 +12,13 @@ export interface LogOptions {
 }
 
 /**
- * The container's log as lines, with stdout and stderr told apart (a container with a TTY has only
- * one stream, reported as stdout). Ends when the log ends (`follow: false`), when the container
- * stops, or quietly when `signal` aborts.
+ * The container's log as batches of lines, with stdout and stderr told apart (a container with a
+ * TTY has only one stream, reported as stdout). Each batch holds the lines completed by one read
+ * of Docker's response, which holds everything that arrived since the last read: one line for a
+ * quiet container (no waiting for more), hundreds in a burst. Ends when the log ends
+ * (`follow: false`), when the container stops, or quietly when `signal` aborts.
  */
-export async function* followLogs(docker: Docker, containerId: string, options: LogOptions): AsyncGenerator<LogLine> {
+export async function* followLogs(docker: Docker, containerId: string, options: LogOptions): AsyncGenerator<LogBatch> {
   const container = docker.getContainer(containerId);
   const { Config } = await container.inspect();
   if (options.signal?.aborted) return;
@@ -28,8 +30,7 @@ export async function* followLogs(docker: Docker, containerId: string, options: 
     tail: options.tail,
     ...(options.signal ? { abortSignal: options.signal } : {}),
   })) as unknown as NodeJS.ReadableStream | Buffer;
-  const splitter = new LineSplitter();
-  const frames = Config.Tty ? undefined : new FrameDecoder();
+  const parser = new LogParser({ multiplexed: !Config.Tty });
   const source: Iterable<Buffer> | AsyncIterable<Buffer | string> = Buffer.isBuffer(raw) ? [raw] : (raw as AsyncIterable<Buffer>);
   const stop = () => {
     if (!Buffer.isBuffer(raw)) (raw as unknown as { destroy?: () => void }).destroy?.();
@@ -37,11 +38,11 @@ export async function* followLogs(docker: Docker, containerId: string, options: 
   options.signal?.addEventListener('abort', stop, { once: true });
   try {
     for await (const chunk of source) {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      const parts = frames ? frames.push(buffer) : [{ stream: 'stdout' as const, payload: buffer }];
-      for (const part of parts) yield* splitter.push(part.stream, part.payload);
+      const lines = parser.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      if (lines.length > 0) yield { lines };
     }
-    yield* splitter.flush();
+    const rest = parser.flush();
+    if (rest.length > 0) yield { lines: rest };
   } catch (error) {
     if (!options.signal?.aborted) throw error;
   } finally {
@@ -50,40 +51,99 @@ export async function* followLogs(docker: Docker, containerId: string, options: 
   }
 }
 
-/** Cuts each stream into lines; a line split over chunks is kept until its end arrives. */
-class LineSplitter {
-  readonly #decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
-  readonly #partial = { stdout: '', stderr: '' };
+const NEWLINE = 0x0a;
+const STREAMS = ['stdout', 'stderr'] as const;
 
-  *push(stream: 'stdout' | 'stderr', payload: Buffer): Generator<LogLine> {
-    const text = this.#partial[stream] + this.#decoders[stream].write(payload);
-    const lines = text.split('\n');
-    this.#partial[stream] = lines.pop() ?? '';
-    for (const line of lines) yield toLogLine(stream, line);
+/**
+ * Cuts `docker logs --timestamps` output into lines: demultiplexes the frames of a container
+ * without a TTY (or takes the bytes as stdout for one with a TTY), keeps a line or a character
+ * split over reads until its end arrives, and splits off Docker's timestamp. Docker writes one
+ * frame per log line, so this runs once per line of a burst and allocates little besides the
+ * strings it returns.
+ */
+export class LogParser {
+  readonly #frames: FrameDecoder | undefined;
+  readonly #decoders = [new StringDecoder('utf8'), new StringDecoder('utf8')];
+  /** Text after the last newline of each stream. */
+  readonly #partial = ['', ''];
+  /** True while a stream's decoder may hold the first bytes of a split character. */
+  readonly #carry = [false, false];
+
+  constructor(options: { readonly multiplexed: boolean }) {
+    this.#frames = options.multiplexed ? new FrameDecoder() : undefined;
   }
 
-  *flush(): Generator<LogLine> {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const rest = this.#partial[stream] + this.#decoders[stream].end();
-      this.#partial[stream] = '';
-      if (rest.length > 0) yield toLogLine(stream, rest);
+  /** The lines that `chunk` completes, in order. */
+  push(chunk: Buffer): LogLine[] {
+    const lines: LogLine[] = [];
+    if (this.#frames) this.#frames.forEach(chunk, (stream, bytes, start, end) => this.#take(stream === 'stderr' ? 1 : 0, bytes, start, end, lines));
+    else this.#take(0, chunk, 0, chunk.length, lines);
+    return lines;
+  }
+
+  /** What is left without a final newline, as lines (the log ended). */
+  flush(): LogLine[] {
+    const lines: LogLine[] = [];
+    for (const index of [0, 1] as const) {
+      const rest = this.#partial[index] + this.#decoders[index]!.end();
+      this.#partial[index] = '';
+      this.#carry[index] = false;
+      if (rest.length > 0) lines.push(toLogLine(STREAMS[index], rest));
     }
+    return lines;
+  }
+
+  #take(index: 0 | 1, bytes: Buffer, start: number, end: number, lines: LogLine[]): void {
+    if (end === start) return;
+    const endsLine = bytes[end - 1] === NEWLINE;
+    // A payload that ends a line cannot end inside a character; unless the decoder still holds
+    // part of one from before, it decodes directly without a Buffer view for the decoder.
+    const text = endsLine && !this.#carry[index] ? bytes.toString('utf8', start, end) : this.#decoders[index]!.write(bytes.subarray(start, end));
+    this.#carry[index] = !endsLine;
+    const stream = STREAMS[index];
+    let pending = this.#partial[index]!;
+    let from = 0;
+    for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', from)) {
+      lines.push(toLogLine(stream, pending === '' ? text.slice(from, newline) : pending + text.slice(from, newline)));
+      pending = '';
+      from = newline + 1;
+    }
+    this.#partial[index] = from === 0 ? pending + text : text.slice(from);
   }
 }
 
-const TIMESTAMPED = /^(\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:\d\d)) ?(.*)$/s;
-
+/**
+ * Splits off the RFC 3339 timestamp Docker puts before each line (`2024-05-01T10:00:00.123456789Z `),
+ * checked by its fixed separators rather than a pattern, since this runs for every line.
+ */
 function toLogLine(stream: 'stdout' | 'stderr', line: string): LogLine {
-  const clean = line.endsWith('\r') ? line.slice(0, -1) : line;
-  const match = TIMESTAMPED.exec(clean);
-  return match ? { stream, time: match[1] ?? '', text: match[2] ?? '' } : { stream, time: new Date().toISOString(), text: clean };
+  const end = line.charCodeAt(line.length - 1) === 13 ? line.length - 1 : line.length;
+  if (looksTimestamped(line)) {
+    const space = line.indexOf(' ', 19);
+    if (space === -1) return { stream, time: line.slice(0, end), text: '' };
+    return { stream, time: line.slice(0, space), text: line.slice(space + 1, end) };
+  }
+  return { stream, time: new Date().toISOString(), text: line.slice(0, end) };
+}
+
+const TIMESTAMP_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18] as const;
+
+/** `dddd-dd-ddTdd:dd:dd` at the start of the line. */
+function looksTimestamped(line: string): boolean {
+  if (line.length < 20) return false;
+  if (line.charCodeAt(4) !== 45 || line.charCodeAt(7) !== 45 || line.charCodeAt(10) !== 84 || line.charCodeAt(13) !== 58 || line.charCodeAt(16) !== 58) return false;
+  for (const at of TIMESTAMP_DIGITS) {
+    const code = line.charCodeAt(at);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
 }
 
 /** The last `count` lines of the log as text, for error messages (callers redact secrets). */
 export async function lastLogLines(docker: Docker, containerId: string, count: number): Promise<string[]> {
   const lines: string[] = [];
   try {
-    for await (const line of followLogs(docker, containerId, { tail: count, follow: false })) lines.push(line.text);
+    for await (const batch of followLogs(docker, containerId, { tail: count, follow: false })) for (const line of batch.lines) lines.push(line.text);
   } catch {
     // Logs are a courtesy in an error message; their absence must not hide the real error.
   }

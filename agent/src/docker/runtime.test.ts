@@ -74,9 +74,10 @@ describe.skipIf(!hasImage)('Docker runtime (busybox)', () => {
     const controller = new AbortController();
     const lines: LogLine[] = [];
     const reading = (async () => {
-      for await (const line of followLogs(docker, containerId, { tail: 50, follow: true, signal: controller.signal })) {
-        lines.push(line);
-        if (line.text === 'x-marks-the-spot') controller.abort();
+      for await (const batch of followLogs(docker, containerId, { tail: 50, follow: true, signal: controller.signal })) {
+        expect(batch.lines.length).toBeGreaterThan(0);
+        lines.push(...batch.lines);
+        if (batch.lines.some((line) => line.text === 'x-marks-the-spot')) controller.abort();
       }
     })();
     await waitUntil(() => lines.some((line) => line.text === 'started'));
@@ -183,7 +184,7 @@ describe.skipIf(!hasImage)('Docker runtime (busybox)', () => {
       const lines: LogLine[] = [];
       for (let attempt = 0; attempt < 50 && lines.length < 2; attempt++) {
         lines.length = 0;
-        for await (const line of followLogs(docker, container.id, { tail: 10, follow: false })) lines.push(line);
+        for await (const batch of followLogs(docker, container.id, { tail: 10, follow: false })) lines.push(...batch.lines);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(lines.map((line) => [line.stream, line.text])).toEqual([

@@ -1,5 +1,5 @@
 import type { LogLine } from '@krint/agent';
-import { followLogBatches, followLogs } from '../../console/logs.js';
+import { followLogs } from '../../console/logs.js';
 import type { ShellEvent } from '../../console/shells.js';
 import { builder } from '../builder.js';
 
@@ -21,23 +21,12 @@ const AckRef = builder.objectRef<{ ok: true }>('Ack').implement({ fields: (t) =>
 
 builder.subscriptionFields((t) => ({
   logs: t.field({
-    description: 'The last `tail` lines of the container log, then every new line.',
-    type: LogLineRef,
+    description:
+      'The container log: the last `tail` lines, then new lines as they come. Each event is a list of lines in order: whatever arrived since the previous event, so a quiet log sends each line at once on its own and a busy one sends hundreds per event.',
+    type: [LogLineRef],
     args: { instanceId: t.arg.id({ required: true }), tail: t.arg.int({ defaultValue: 100 }) },
     subscribe: (_r, a, ctx) => followLogs(ctx.services.deps, String(a.instanceId), a.tail ?? 100),
-    resolve: (line) => line,
-  }),
-  logBatches: t.field({
-    description: 'Like `logs`, in batches: the lines that arrived within `lingerMs` of each other, up to `maxLines`. For busy containers and bulk readers.',
-    type: [LogLineRef],
-    args: {
-      instanceId: t.arg.id({ required: true }),
-      tail: t.arg.int({ defaultValue: 100 }),
-      maxLines: t.arg.int({ defaultValue: 500 }),
-      lingerMs: t.arg.int({ defaultValue: 50 }),
-    },
-    subscribe: (_r, a, ctx) => followLogBatches(ctx.services.deps, String(a.instanceId), a.tail ?? 100, a.maxLines ?? 500, a.lingerMs ?? 50),
-    resolve: (batch) => batch,
+    resolve: (lines) => lines,
   }),
   shell: t.field({
     description: 'Output of a shell opened with `openShell`; the shell ends when this subscription ends.',

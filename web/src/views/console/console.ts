@@ -2,8 +2,11 @@ import { gql } from '@urql/core';
 import { ERROR_FIELDS, type TypedError } from '../../api/errors.js';
 import type { LogLine } from './use-log-buffer.js';
 
-/** GraphQL operations of the console: logs and the interactive shell. */
-export const LOGS = gql<{ logs: LogLine }, { instanceId: string; tail: number }>`
+/**
+ * GraphQL operations of the console: logs (each event a list of lines, one when the log is quiet
+ * and many in a burst) and the interactive shell.
+ */
+export const LOGS = gql<{ logs: LogLine[] }, { instanceId: string; tail: number }>`
   subscription Logs($instanceId: ID!, $tail: Int) { logs(instanceId: $instanceId, tail: $tail) { stream text time } }
 `;
 export const OPEN_SHELL = gql<{ openShell: { id: string } | TypedError }, { instanceId: string; columns: number; rows: number }>`

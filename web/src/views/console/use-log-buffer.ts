@@ -35,17 +35,19 @@ export class LogBuffer {
     return this.#held.length;
   }
 
-  push(line: LogLine): void {
-    const entry = { ...line, seq: this.#seq++ };
+  /** Adds the lines of one subscription event (in order), in one step however many there are. */
+  push(lines: readonly LogLine[]): void {
+    const entries = lines.map((line) => ({ ...line, seq: this.#seq++ }));
     if (this.#paused) {
-      this.#held.push(entry);
-      if (this.#held.length > this.capacity) {
-        this.#held.shift();
-        this.dropped++;
+      this.#held = this.#held.concat(entries);
+      const overflow = this.#held.length - this.capacity;
+      if (overflow > 0) {
+        this.#held = this.#held.slice(overflow);
+        this.dropped += overflow;
       }
       return;
     }
-    this.#append([entry]);
+    this.#append(entries);
   }
 
   pause(): void {
