@@ -200,6 +200,45 @@ describe.skipIf(!available)('postgres engine against a real postgres:15', () => 
     await root.dropTable!('shop', 'notes_snapshot');
   });
 
+  it('reads pages with cached table metadata yet sees tables changed by another connection at once', async () => {
+    // DDL from another session: this session's own console would simply forget its cache.
+    const other = await postgresEngine.connect(source.target);
+    try {
+      await other.query!('shop', 'CREATE TABLE shapes (id int PRIMARY KEY, "__proto__" text)', limits);
+      await other.query!('shop', "INSERT INTO shapes SELECT g, 'p' || g FROM generate_series(1, 3) g", limits);
+      const first = await root.readRows('shop', 'shapes', { limit: 2 });
+      expect(first.rows).toEqual([{ id: 1, ['__proto__']: 'p1' }, { id: 2, ['__proto__']: 'p2' }]);
+      expect(Object.keys(first.rows[0]!)).toEqual(['id', '__proto__']);
+      expect(first).toMatchObject({ keyColumns: ['id'], total: 3, totalIsEstimate: false });
+      expect((await root.readRows('shop', 'shapes', { limit: 2, cursor: first.nextCursor })).rows).toEqual([{ id: 3, ['__proto__']: 'p3' }]);
+
+      await other.query!('shop', 'ALTER TABLE shapes ADD COLUMN qty int DEFAULT 7', limits);
+      const widened = await root.readRows('shop', 'shapes', { limit: 1 });
+      expect(widened.columns.map((column) => column.name)).toEqual(['id', '__proto__', 'qty']);
+      expect(widened.rows).toEqual([{ id: 1, ['__proto__']: 'p1', qty: 7 }]);
+
+      // Same name and columns, another table: a different key to page by.
+      await other.query!('shop', 'DROP TABLE shapes', limits);
+      await other.query!('shop', 'CREATE TABLE shapes (id int, "__proto__" text PRIMARY KEY, qty int)', limits);
+      await other.query!('shop', "INSERT INTO shapes VALUES (9, 'b', 1), (8, 'a', 2)", limits);
+      const replaced = await root.readRows('shop', 'shapes', { limit: 5 });
+      expect(replaced.keyColumns).toEqual(['__proto__']);
+      expect(replaced.rows.map((row) => row.id)).toEqual([8, 9]);
+
+      await other.query!('shop', 'DROP TABLE shapes', limits);
+      expect(await failure(() => root.readRows('shop', 'shapes', { limit: 5 }))).toBeInstanceOf(NotFoundError);
+
+      // An empty page carries no statistics column: the total is read on its own.
+      await other.query!('shop', 'CREATE TABLE nothing_yet (id int PRIMARY KEY)', limits);
+      for (let round = 0; round < 2; round++) {
+        expect(await root.readRows('shop', 'nothing_yet', { limit: 5 })).toMatchObject({ rows: [], nextCursor: null, total: 0, totalIsEstimate: false });
+      }
+      await other.query!('shop', 'DROP TABLE nothing_yet', limits);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('pages a 1,000,000-row table by key: a deep page costs what the first page costs', async () => {
     await root.query!('shop', 'CREATE TABLE big (id int PRIMARY KEY, payload text)', limits);
     await root.query!('shop', "INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 1000000) g", { rowLimit: 1, timeoutMs: 120_000 });

@@ -11,6 +11,7 @@ import {
   type ConnectionTarget,
   type DatabaseInfo,
   type EngineSession,
+  type JsonValue,
   type PageRequest,
   type QueryOptions,
   type QueryResult,
@@ -22,7 +23,7 @@ import {
 } from '@krint/engine-sdk';
 import { clientConfig, MAINTENANCE_DATABASE } from './postgres-connection.js';
 import { pgDriver } from './postgres-driver.js';
-import { translateError } from './postgres-errors.js';
+import { errorCode, translateError } from './postgres-errors.js';
 import { qualifiedName, quoteIdent } from './postgres-identifiers.js';
 import { runConsoleQuery } from './postgres-query.js';
 import {
@@ -51,6 +52,15 @@ const EXACT_COUNT_MAX_BYTES = 1024 * 1024;
 const MAX_PLANNER_ESTIMATES = 20;
 /** Most updates one bulk call may carry. */
 const MAX_BULK_UPDATES = 1000;
+/**
+ * How long readRows trusts a table's cached columns and key without reading the catalog again.
+ * Every page also compares the columns the server describes with the cached ones, so a dropped,
+ * recreated or altered table is noticed at once; the TTL bounds what that check cannot see (a
+ * primary key or NOT NULL changed outside Krint).
+ */
+const TABLE_META_TTL_MS = 10_000;
+/** Tables whose metadata one session caches for readRows; the oldest entry is dropped beyond this. */
+const MAX_CACHED_TABLES = 256;
 
 const TABLE_KINDS: Readonly<Record<string, string>> = {
   r: 'table',
@@ -87,6 +97,14 @@ interface TableStats {
   readonly block_size: number;
 }
 
+/** A table's metadata as readRows caches it, with what the server described for its page statement. */
+interface CachedTable {
+  readonly meta: TableMeta;
+  /** Name, table, column number, type and modifier of every result column; any change means the table changed. */
+  readonly shape: string;
+  readonly loadedAt: number;
+}
+
 interface TableRow extends TableStats {
   readonly schema: string;
   readonly name: string;
@@ -117,6 +135,8 @@ export class PostgresSession implements EngineSession {
   readonly users: PostgresUserAdmin;
   readonly #target: ConnectionTarget;
   readonly #pools = new Map<string, pg.Pool>();
+  /** readRows' table metadata by database and table name (see {@link TABLE_META_TTL_MS}). */
+  readonly #tableCache = new Map<string, CachedTable>();
   #password: string;
   #closed = false;
 
@@ -150,6 +170,7 @@ export class PostgresSession implements EngineSession {
     this.#closed = true;
     const pools = [...this.#pools.values()];
     this.#pools.clear();
+    this.#forgetTables();
     await Promise.all(pools.map((pool) => pool.end().catch(() => undefined)));
   }
 
@@ -237,37 +258,96 @@ export class PostgresSession implements EngineSession {
     return Number((result.rows[0] as { n: string }).n);
   }
 
+  /**
+   * One statement per page once the table is known: the keyset query, with the table's statistics
+   * (and, for a small table, its exact count) as one extra column evaluated once. The table's
+   * columns and key come from a cache that the page's own result description keeps honest.
+   */
   async readRows(database: string, table: string, page: PageRequest): Promise<RowPage> {
+    const cacheKey = `${database}\u0000${table}`;
+    const cached = this.#cachedTable(cacheKey);
+    if (cached) {
+      const read = await this.#readPage(cached.meta, page, table, true);
+      if (read && read.shape === cached.shape) return this.#rowPage(cached.meta, read);
+      // The table changed since it was cached (or is gone): read it again as on first use.
+      this.#tableCache.delete(cacheKey);
+    }
     const meta = await this.#tableMeta(database, table);
+    const read = (await this.#readPage(meta, page, table, false))!;
+    if (read.describesColumnsOf(meta)) {
+      this.#tableCache.delete(cacheKey);
+      if (this.#tableCache.size >= MAX_CACHED_TABLES) this.#tableCache.delete(this.#tableCache.keys().next().value!);
+      this.#tableCache.set(cacheKey, { meta, shape: read.shape, loadedAt: Date.now() });
+    }
+    return this.#rowPage(meta, read);
+  }
+
+  /** The cached metadata of a table while it is fresh; null when it must be read again. */
+  #cachedTable(cacheKey: string): CachedTable | null {
+    const cached = this.#tableCache.get(cacheKey);
+    if (!cached) return null;
+    if (Date.now() - cached.loadedAt > TABLE_META_TTL_MS) {
+      this.#tableCache.delete(cacheKey);
+      return null;
+    }
+    return cached;
+  }
+
+  /** Forgets cached table metadata of one database (after DDL run through Krint), or of all. */
+  #forgetTables(database?: string): void {
+    if (database === undefined) return this.#tableCache.clear();
+    for (const [key, cached] of this.#tableCache) if (cached.meta.database === database) this.#tableCache.delete(key);
+  }
+
+  /**
+   * Runs the page statement. With `stale` set a failure that may come from outdated metadata (a
+   * dropped table or column: SQLSTATE class 42) returns null so the caller reads the catalog again.
+   */
+  async #readPage(meta: TableMeta, page: PageRequest, table: string, stale: boolean): Promise<PageRead | null> {
     const limit = clampPageSize(page.limit);
     const from = qualifiedName(meta.schema, meta.name);
     const select = meta.usesCtid ? 'ctid, *' : '*';
+    const counted = hasRowCount(meta);
+    const stats = counted ? `, ${statsColumn(meta.oid, from)}` : '';
     const params = new Params();
     let sql: string;
     if (meta.keyColumns.length === 0) {
       if (page.cursor) {
         throw new InvalidInputError(`"${meta.displayName}" has no key to page by; only its first page can be shown.`, 'cursor');
       }
-      sql = `SELECT ${select} FROM ${from} LIMIT ${limit}`;
+      sql = `SELECT ${select}${stats} FROM ${from} LIMIT ${limit}`;
     } else {
       // Keyset paging: continue after the last key seen, never OFFSET, so page 10,000 costs what page 1 does.
       const where = page.cursor ? ` WHERE ${keysetAfter(meta.keyColumns, decodeCursor(page.cursor), params)}` : '';
-      sql = `SELECT ${select} FROM ${from}${where} ORDER BY ${orderByKey(meta.keyColumns)} LIMIT ${limit + 1}`;
+      sql = `SELECT ${select}${stats} FROM ${from}${where} ORDER BY ${orderByKey(meta.keyColumns)} LIMIT ${limit + 1}`;
     }
-    const result = await this.#run(database, sql, params.values, `read rows of "${table}"`);
-    const rows = result.rows as Row[];
-    const hasMore = meta.keyColumns.length > 0 && rows.length > limit;
-    const pageRows = hasMore ? rows.slice(0, limit) : rows;
-    const last = pageRows[pageRows.length - 1];
-    const total = await this.#tableTotal(meta);
+    let result: pg.QueryArrayResult;
+    try {
+      result = await this.#pool(meta.database).query({ text: sql, values: params.values, rowMode: 'array' });
+    } catch (error) {
+      if (stale && errorCode(error)?.startsWith('42')) return null;
+      throw translateError(error, { secrets: this.#secrets(), action: `read rows of "${table}"` });
+    }
+    return new PageRead(result, limit, meta.keyColumns.length > 0, counted);
+  }
+
+  async #rowPage(meta: TableMeta, read: PageRead): Promise<RowPage> {
+    const last = read.rows[read.rows.length - 1];
+    const total = read.stats ? await this.#countFromStats(meta, read.stats) : await this.#tableTotal(meta);
     return {
       columns: (meta.usesCtid ? [CTID_COLUMN, ...meta.columns] : meta.columns).map(columnInfo),
-      rows: pageRows,
+      rows: read.rows,
       // Empty when rows cannot be edited (views, materialized views), even where paging uses ctid.
       keyColumns: meta.readOnlyReason ? [] : meta.keyColumns.map((column) => column.name),
-      nextCursor: hasMore && last ? encodeCursor(meta.keyColumns.map((column) => last[column.name] ?? null)) : null,
+      nextCursor: read.hasMore && last ? encodeCursor(meta.keyColumns.map((column) => last[column.name] ?? null)) : null,
       ...(total.value === undefined ? {} : { total: total.value, totalIsEstimate: total.estimate }),
     };
+  }
+
+  /** The total from the statistics read with the page: the exact count when it was taken, else as {@link #rowCount}. */
+  async #countFromStats(meta: TableMeta, stats: PageStats): Promise<{ value?: number; estimate: boolean }> {
+    if (stats.exact !== null) return { value: stats.exact, estimate: false };
+    return this.#rowCount(meta.database, qualifiedName(meta.schema, meta.name), stats, true);
   }
 
   async insertRow(database: string, table: string, values: Row): Promise<Row> {
@@ -322,13 +402,22 @@ export class PostgresSession implements EngineSession {
     const meta = await this.#tableMeta(database, table);
     const statement =
       meta.relkind === 'v' ? 'DROP VIEW' : meta.relkind === 'm' ? 'DROP MATERIALIZED VIEW' : meta.relkind === 'f' ? 'DROP FOREIGN TABLE' : 'DROP TABLE';
-    await this.#run(database, `${statement} ${qualifiedName(meta.schema, meta.name)}`, [], `drop "${table}"`);
+    try {
+      await this.#run(database, `${statement} ${qualifiedName(meta.schema, meta.name)}`, [], `drop "${table}"`);
+    } finally {
+      this.#forgetTables(database);
+    }
   }
 
   async query(database: string, text: string, options: QueryOptions): Promise<QueryResult> {
     this.#assertOpen();
     await this.#requireDatabase(database);
-    return runConsoleQuery({ ...this.#target, password: this.#password }, database, text, options);
+    try {
+      return await runConsoleQuery({ ...this.#target, password: this.#password }, database, text, options);
+    } finally {
+      // The console runs any statement, DDL included: readRows reads this database's tables afresh.
+      this.#forgetTables(database);
+    }
   }
 
   // ---- internals -------------------------------------------------------------------------------
@@ -367,6 +456,7 @@ export class PostgresSession implements EngineSession {
     const pool = this.#pools.get(database);
     if (!pool) return;
     this.#pools.delete(database);
+    this.#forgetTables(database);
     await pool.end().catch(() => undefined);
   }
 
@@ -428,26 +518,28 @@ export class PostgresSession implements EngineSession {
     if (table.length > 255 || table.includes('\u0000')) throw new InvalidInputError('The table name is not a valid PostgreSQL name.', 'table');
     await this.#requireDatabase(database);
     const dot = table.indexOf('.');
+    // The relation and its columns with the key in one statement: one row per column, or one row
+    // of NULL column fields for a relation without columns; none when there is no such relation.
     const found = await this.#run(
       database,
-      `SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${USER_SCHEMA_FILTER}
-          AND ((n.nspname = 'public' AND c.relname = $1) OR (n.nspname = $2 AND c.relname = $3))
-        ORDER BY (n.nspname = 'public' AND c.relname = $1) DESC LIMIT 1`,
+      `SELECT r.oid::int8::text AS oid, r.schema, r.name, r.kind,
+              a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS type, format_type(a.atttypid, NULL) AS cast_type,
+              NOT a.attnotnull AS nullable, array_position(i.indkey::int2[], a.attnum) AS key_position
+         FROM (SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${USER_SCHEMA_FILTER}
+                  AND ((n.nspname = 'public' AND c.relname = $1) OR (n.nspname = $2 AND c.relname = $3))
+                ORDER BY (n.nspname = 'public' AND c.relname = $1) DESC LIMIT 1) r
+         LEFT JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+         LEFT JOIN pg_index i ON i.indrelid = r.oid AND i.indisprimary
+        ORDER BY a.attnum`,
       [table, dot > 0 ? table.slice(0, dot) : null, dot > 0 ? table.slice(dot + 1) : null],
     );
     const relation = found.rows[0] as { oid: string; schema: string; name: string; kind: string } | undefined;
     if (!relation) throw new NotFoundError(`Table "${printable(table)}" does not exist in database "${printable(database)}".`);
-    const columnRows = await this.#run(
-      database,
-      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, format_type(a.atttypid, NULL) AS cast_type,
-              NOT a.attnotnull AS nullable, array_position(i.indkey::int2[], a.attnum) AS key_position
-         FROM pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
-        WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
-      [relation.oid],
-    );
-    const rows = columnRows.rows as { name: string; type: string; cast_type: string; nullable: boolean; key_position: number | null }[];
+    const rows = (found.rows as { column_name: string | null; type: string; cast_type: string; nullable: boolean; key_position: number | null }[])
+      .filter((row) => row.column_name !== null)
+      .map((row) => ({ ...row, name: row.column_name! }));
     const columns: ColumnMeta[] = rows.map((row) => ({
       name: row.name,
       type: row.type,
@@ -551,6 +643,74 @@ export class PostgresSession implements EngineSession {
     const row = stats.rows[0] as TableStats | undefined;
     if (!row) return { estimate: true };
     return this.#rowCount(meta.database, qualifiedName(meta.schema, meta.name), row, true);
+  }
+}
+
+/** Statistics read in the page statement; `exact` is the row count, taken only for small tables. */
+interface PageStats extends TableStats {
+  readonly exact: number | null;
+}
+
+/** Only plain and materialized tables have statistics that give a row count. */
+function hasRowCount(meta: TableMeta): boolean {
+  return meta.relkind === 'r' || meta.relkind === 'm';
+}
+
+/**
+ * The page statement's extra column: the table's statistics as one text array, and the exact count
+ * when the heap is small. An uncorrelated scalar subquery is an InitPlan, run once per statement
+ * (and only if a row is returned); the count sits in a CASE branch, so a big table is never counted.
+ */
+function statsColumn(oid: number, from: string): string {
+  return `(SELECT ARRAY[c.reltuples::float8, c.relpages::float8, pg_relation_size(c.oid)::float8, current_setting('block_size')::float8,
+                  CASE WHEN pg_relation_size(c.oid) <= ${EXACT_COUNT_MAX_BYTES} THEN (SELECT count(*) FROM ${from})::float8 END]::text
+             FROM pg_class c WHERE c.oid = ${Math.trunc(oid)}::oid)`;
+}
+
+function parseStats(text: JsonValue | undefined): PageStats | null {
+  if (typeof text !== 'string' || !text.startsWith('{')) return null;
+  const [reltuples, relpages, bytes, blockSize, exact] = text.slice(1, -1).split(',').map((part) => (part === 'NULL' ? null : Number(part)));
+  if (reltuples == null || relpages == null || blockSize == null) return null;
+  return { reltuples, relpages, bytes: bytes ?? null, block_size: blockSize, exact: exact ?? null };
+}
+
+/**
+ * A page statement's result (read as arrays): the rows as objects without the statistics column,
+ * whether another page follows, the statistics, and the shape of the result for the metadata check.
+ */
+class PageRead {
+  readonly rows: Row[];
+  readonly hasMore: boolean;
+  readonly stats: PageStats | null;
+  /** Every result column's name, table, column number, type and type modifier, as the server described them. */
+  readonly shape: string;
+  readonly #names: readonly string[];
+
+  constructor(result: pg.QueryArrayResult, limit: number, keyed: boolean, counted: boolean) {
+    const fields = result.fields;
+    const width = counted ? fields.length - 1 : fields.length;
+    this.#names = fields.slice(0, width).map((field) => field.name);
+    this.hasMore = keyed && result.rows.length > limit;
+    const count = this.hasMore ? limit : result.rows.length;
+    // Built like the driver builds row objects: a template without prototype, so any column name
+    // (even `__proto__`) becomes an own property.
+    const template = Object.create(null) as Record<string, null>;
+    for (const name of this.#names) template[name] = null;
+    this.rows = new Array<Row>(count);
+    for (let index = 0; index < count; index++) {
+      const values = result.rows[index] as JsonValue[];
+      const row: Row = { ...template };
+      for (let column = 0; column < width; column++) row[this.#names[column]!] = values[column] ?? null;
+      this.rows[index] = row;
+    }
+    this.stats = counted && result.rows.length > 0 ? parseStats((result.rows[0] as JsonValue[])[width]) : null;
+    this.shape = fields.map((field) => `${field.name}\u0000${field.tableID}\u0000${field.columnID}\u0000${field.dataTypeID}\u0000${field.dataTypeModifier}`).join('\u0001');
+  }
+
+  /** True when the result's columns are the table's columns as `meta` lists them (checked before caching `meta`). */
+  describesColumnsOf(meta: TableMeta): boolean {
+    const names = meta.usesCtid ? this.#names.slice(1) : this.#names;
+    return names.length === meta.columns.length && names.every((name, index) => name === meta.columns[index]!.name);
   }
 }
 
