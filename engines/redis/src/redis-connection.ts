@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { EngineError, InvalidInputError, type ConnectionTarget } from '@krint/engine-sdk';
+import { ioredisDriver } from './redis-driver.js';
 
 /** How long connecting (TCP + AUTH) may take before the attempt fails. */
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -10,7 +11,8 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * owns the retrying. The password is handed to ioredis only; errors below never include it.
  */
 export async function openRedisClient(target: ConnectionTarget, db: number): Promise<Redis> {
-  const client = new Redis({
+  const { Redis: RedisClient } = await ioredisDriver.load();
+  const client = new RedisClient({
     host: target.host,
     port: target.port,
     lazyConnect: true,
