@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { BUILT_IN_ENGINES, createEngineRegistry, enginePluginsFromEnv } from './engines.js';
 
@@ -9,6 +12,27 @@ describe('engine registry', () => {
     const registry = await createEngineRegistry({ plugins: [] });
     expect(registry.list().map((engine) => engine.id)).toEqual(['postgres', 'mysql', 'mariadb', 'mongo', 'redis', 'valkey']);
     expect(BUILT_IN_ENGINES).toHaveLength(6);
+  });
+
+  it('loads no database driver until an engine connects, and then only that engine\'s', async () => {
+    // A fresh process, as the control plane and node processes start: vitest's own module graph
+    // would not show what a plain import loads. Drivers are CommonJS, so require.cache lists them.
+    const script = `
+      import { createRequire } from 'node:module';
+      const { createEngineRegistry } = await import('./src/engines.ts');
+      const drivers = () => {
+        const names = Object.keys(createRequire(import.meta.url).cache).map((file) => /node_modules[\\/\\\\](pg|mysql2|mongodb|ioredis)[\\/\\\\]/.exec(file)?.[1]);
+        return [...new Set(names.filter(Boolean))].sort();
+      };
+      const registry = await createEngineRegistry({ plugins: [] });
+      const atRest = drivers();
+      // Nothing listens on port 1: the probe fails, but only after loading its driver.
+      await registry.get('postgres').readiness.probe({ host: '127.0.0.1', port: 1, user: 'postgres', password: 'unused-1' }).catch(() => undefined);
+      console.log(JSON.stringify({ atRest, afterPostgresProbe: drivers() }));
+    `;
+    const agentDir = fileURLToPath(new URL('..', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], { cwd: agentDir });
+    expect(JSON.parse(stdout)).toEqual({ atRest: [], afterPostgresProbe: ['pg'] });
   });
 
   it('reads the plugin list from Krint__EnginePlugins', () => {
