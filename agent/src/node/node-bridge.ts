@@ -74,7 +74,7 @@ export class NodeBridge {
       try {
         const batch = await collectBatch(stream);
         if (batch.done) this.#streams.delete(streamId);
-        return { ...batch, items: batch.items.map(toJsonTransport) };
+        return batch;
       } catch (error) {
         this.#streams.delete(streamId);
         throw error;
@@ -96,9 +96,10 @@ export class NodeBridge {
       const connection = this.#connection;
       async function* chunks(): AsyncGenerator<DumpChunk> {
         for (;;) {
-          const data = await connection.invoke<string | null>(NodeHubMethods.nextUploadChunk, request.uploadId);
+          // MessagePack `bin` arrives as a Uint8Array view of the received message: no copy.
+          const data = await connection.invoke<Uint8Array | null>(NodeHubMethods.nextUploadChunk, request.uploadId);
           if (data === null) return;
-          yield { data: Buffer.from(data, 'base64') };
+          yield { data };
         }
       }
       return this.#executor.upload(request.name as UploadName, request.args as never, chunks());
@@ -165,15 +166,6 @@ function logBatchSize(batch: LogBatch): number {
   let bytes = 0;
   for (const line of batch.lines) bytes += line.text.length + 80;
   return bytes;
-}
-
-// TEMPORARY until the hub speaks MessagePack: JSON cannot carry bytes, so chunks cross as base64.
-function toJsonTransport(item: unknown): unknown {
-  if (typeof item === 'object' && item !== null && (item as { data?: unknown }).data instanceof Uint8Array) {
-    const bytes = (item as { data: Uint8Array }).data;
-    return { data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
-  }
-  return item;
 }
 
 function assertRequest(request: unknown, idField: string): asserts request is { name: string; args: unknown } {

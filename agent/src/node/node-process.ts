@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { HubConnectionBuilder, HttpTransportType, LogLevel, type HubConnection, type ILogger } from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import type { CommandExecutor } from '../protocol/commands.js';
 import { NODE_HUB_PATH, NodeHubMethods, type NodeRegistration, type RegistrationResult } from '../protocol/node-messages.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
@@ -45,6 +46,9 @@ export class NodeProcess {
         accessTokenFactory: () => config.token,
         transport: HttpTransportType.WebSockets,
       })
+      // Dump and restore chunks are bytes: MessagePack carries them as `bin`, where JSON would
+      // need them encoded as text on both ends. The control plane's node hub speaks only this.
+      .withHubProtocol(new MessagePackHubProtocol())
       // Never give up: a node outlives any outage of the control plane.
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (context) => backoffDelay(context.previousRetryCount, backoff) })
       .configureLogging(quietLogger(options.logger))
@@ -173,6 +177,7 @@ function describeConnectError(error: unknown): string {
   if (/401|Unauthorized/i.test(message)) return 'the control plane refused the token (401).';
   if (/ECONNREFUSED/.test(message)) return 'connection refused (is the control plane running and the URL right?).';
   if (/ENOTFOUND|EAI_AGAIN/.test(message)) return 'the host name does not resolve.';
+  if (/protocol 'messagepack' is not supported/.test(message)) return 'the control plane does not speak the MessagePack hub protocol (it runs an older Krint); run the same Krint version on both.';
   return message;
 }
 

@@ -1,4 +1,4 @@
-import type { AgentInfo, WireError } from './commands.js';
+import type { AgentInfo, DumpChunk, WireError } from './commands.js';
 
 /**
  * How the protocol in `commands.ts` rides one SignalR connection between a node and the control
@@ -6,6 +6,12 @@ import type { AgentInfo, WireError } from './commands.js';
  * invoking client methods (SignalR "client results"); data the node produces flows back through
  * client-to-server streams, and data the control plane uploads flows through a server-to-client
  * stream the node opens. Both ends import these names; neither spells a method name by hand.
+ *
+ * The connection speaks the MessagePack hub protocol (the hub refuses JSON clients), so the bytes
+ * of dump and restore chunks ({@link DumpChunk}) cross as MessagePack `bin`: never encoded as text,
+ * and read on arrival as views of the received message rather than copies. Everything else is a
+ * MessagePack map with the same fields JSON would have (the control plane drops `undefined`
+ * argument fields before sending, as JSON did).
  */
 
 /** The hub path on the control plane. */
@@ -16,7 +22,7 @@ export const NODE_HUB_PATH = '/hubs/node';
  *
  * Streams are pulled, not pushed: the control plane asks for the next batch when it has room for
  * it, so neither side buffers more than one batch however slow the other is (a 1 GB dump crosses
- * in 256 KB chunks with flat memory at both ends).
+ * in batches of 256 KiB chunks with flat memory at both ends).
  */
 export const NodeClientMethods = {
   /** `(request: RunRequest) → Envelope<result>`: one request/response command. */
@@ -42,7 +48,7 @@ export const NodeClientMethods = {
 export const NodeHubMethods = {
   /** `(registration: NodeRegistration) → RegistrationResult`, after every (re)connect. */
   register: 'Register',
-  /** `(uploadId: string) → string | null`: the next base64 chunk of an upload, `null` at the end. */
+  /** `(uploadId: string) → Uint8Array | null`: the next chunk's bytes of an upload, `null` at the end. */
   nextUploadChunk: 'NextUploadChunk',
 } as const;
 
@@ -60,8 +66,8 @@ export const STREAM_LINGER_MS = 8;
 export const STREAM_BATCH_ITEMS = 256;
 
 /**
- * A batch stops growing past this many bytes of chunk text (three base64 dump chunks), keeping one
- * message well under the node hub's 2 MiB record limit.
+ * A batch stops growing once it holds this many bytes of chunks (four 256 KiB dump chunks), so one
+ * message stays under the node hub's 2 MiB record limit even with the chunk that crossed the line.
  */
 export const STREAM_BATCH_BYTES = 1024 * 1024;
 

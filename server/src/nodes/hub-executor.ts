@@ -60,7 +60,7 @@ export class HubExecutor implements CommandExecutor {
   async run<K extends CommandName>(name: K, args: CommandArgs<K>, options?: CallOptions): Promise<CommandResult<K>> {
     const envelope = await this.#invoke<Envelope<CommandResult<K>>>(
       NodeClientMethods.run,
-      { callId: randomUUID(), name, args },
+      { callId: randomUUID(), name, args: asJson(args) },
       this.#options.commandTimeoutMs,
       options?.signal,
     );
@@ -72,7 +72,7 @@ export class HubExecutor implements CommandExecutor {
     return {
       async *[Symbol.asyncIterator]() {
         const streamId = randomUUID();
-        unwrap(await executor.#invoke<Envelope<null>>(NodeClientMethods.openStream, { streamId, name, args }, executor.#options.commandTimeoutMs, options?.signal));
+        unwrap(await executor.#invoke<Envelope<null>>(NodeClientMethods.openStream, { streamId, name, args: asJson(args) }, executor.#options.commandTimeoutMs, options?.signal));
         let finished = false;
         const next = () => executor.#invoke<Envelope<StreamBatch>>(NodeClientMethods.next, streamId, NEXT_TIMEOUT_MS, options?.signal);
         // One request stays in flight while the caller consumes the current batch, so a dump moves
@@ -84,7 +84,7 @@ export class HubExecutor implements CommandExecutor {
             const batch: StreamBatch = unwrap(await pending);
             finished = batch.done;
             pending = finished ? undefined : next();
-            for (const item of batch.items) yield (name === 'backup.dump' ? { data: Buffer.from((item as { data: string }).data, 'base64') } : item) as StreamItem<K>;
+            for (const item of batch.items) yield item as StreamItem<K>;
           }
         } finally {
           pending?.catch(() => undefined);
@@ -99,7 +99,7 @@ export class HubExecutor implements CommandExecutor {
     const uploadId = randomUUID();
     const release = this.#uploads.open(uploadId, body);
     try {
-      const envelope = await this.#invoke<Envelope<UploadResult<K>>>(NodeClientMethods.upload, { uploadId, name, args }, this.#options.uploadTimeoutMs, options?.signal);
+      const envelope = await this.#invoke<Envelope<UploadResult<K>>>(NodeClientMethods.upload, { uploadId, name, args: asJson(args) }, this.#options.uploadTimeoutMs, options?.signal);
       return unwrap(envelope);
     } finally {
       await release();
@@ -132,8 +132,11 @@ export class UploadRegistry {
     };
   }
 
-  /** The next chunk (TEMPORARY: base64 until the hub speaks MessagePack), or `null` at the end (or for an unknown id, which ends that upload). */
-  async next(uploadId: string): Promise<string | null> {
+  /**
+   * The next chunk's bytes (sent as MessagePack `bin`, not copied), or `null` at the end (or for an
+   * unknown id, which ends that upload).
+   */
+  async next(uploadId: string): Promise<Uint8Array | null> {
     const iterator = this.#uploads.get(uploadId);
     if (!iterator) return null;
     const result = await iterator.next();
@@ -141,13 +144,22 @@ export class UploadRegistry {
       this.#uploads.delete(uploadId);
       return null;
     }
-    const bytes = result.value.data;
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+    return result.value.data;
   }
 
   get size(): number {
     return this.#uploads.size;
   }
+}
+
+/**
+ * Arguments as JSON carries them, which is what the in-process executor hands its handlers too.
+ * MessagePack would send an `undefined` field as nil, arriving as `null` where the node's
+ * validation expects an optional field to be absent, and a Date as a timestamp. Arguments are
+ * small; only the chunks, which never pass here, are worth sending as they are.
+ */
+function asJson(args: unknown): unknown {
+  return args === undefined ? undefined : JSON.parse(JSON.stringify(args));
 }
 
 /** What a call was for, in words, for transport errors: `backup.dump`, `db.query`... */

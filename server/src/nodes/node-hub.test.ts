@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { HubServer } from '@krint/signalr';
+import { HubConnectionBuilder, HttpTransportType, LogLevel } from '@microsoft/signalr';
 import { createAgent, NodeProcess, readNodeConfig, type Agent, type DumpChunk, type InstanceAddress, type NodeLogger } from '@krint/agent';
 import { requireImage } from '@krint/engine-sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +117,15 @@ describe('node hub', () => {
     expect(await nodeHub.authenticate(undefined)).toBeNull();
   });
 
+  it('speaks MessagePack only: a JSON client with a valid token is refused at the handshake', async () => {
+    const json = new HubConnectionBuilder()
+      .withUrl(`${url}/hubs/node`, { accessTokenFactory: () => ALLOWED_TOKEN, transport: HttpTransportType.WebSockets })
+      .configureLogging(LogLevel.None)
+      .build();
+    await expect(json.start()).rejects.toThrow("The protocol 'json' is not supported.");
+    expect(json.state).toBe('Disconnected');
+  });
+
   it('carries a log follow from the node and stops the producer when the reader leaves', async () => {
     if (!(await haveBusybox)) return;
     const nodeId = randomUUID();
@@ -152,7 +162,9 @@ describe('node hub', () => {
     const address: InstanceAddress = { engineId: 'redis', version: '7', containerId: created.containerId, hostPort: created.hostPort, rootUser: 'default', rootPassword: password, defaultDatabase: '0' };
     try {
       await executor.run('instance.start', { containerId: created.containerId });
-      await executor.run('instance.waitReady', { instance: address });
+      // An optional field left undefined is absent on the node, as with JSON (MessagePack alone
+      // would send it as nil, which the node's validation refuses).
+      await executor.run('instance.waitReady', { instance: address, ceilingMs: undefined });
       // Random values do not compress, so the RDB spans several 256 KB chunks.
       const values = Array.from({ length: 200 }, () => randomBytes(1500).toString('hex'));
       for (const [i, value] of values.entries()) {

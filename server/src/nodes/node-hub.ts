@@ -1,5 +1,5 @@
 import { Hub, HubError, type HubCallContext, type HubServerOptions, type MappedHub } from '@krint/signalr';
-import { NodeHubMethods, PROTOCOL_VERSION, type NodeRegistration, type RegistrationResult } from '@krint/agent';
+import { NodeHubMethods, PROTOCOL_VERSION, STREAM_BATCH_BYTES, type NodeRegistration, type RegistrationResult } from '@krint/agent';
 import type { KrintOrm } from '../db/orm.js';
 import { Node } from '../db/entities.js';
 import type { ExecutorRouter } from '../executors/router.js';
@@ -11,8 +11,9 @@ const NODE_ID_ITEM = 'krint.nodeId';
 const UNREGISTER_ITEM = 'krint.unregister';
 
 /**
- * Records are JSON; a dump chunk of 256 KB is about 350 KB once base64-encoded and wrapped, so the
- * node hub accepts records up to this size (the library's default of 32 KB suits chat, not dumps).
+ * A `Next` answer carries up to {@link STREAM_BATCH_BYTES} of dump chunks plus one more chunk and
+ * a few bytes of MessagePack around them, so the node hub accepts records up to this size (the
+ * library's default of 32 KB suits chat, not dumps).
  */
 export const NODE_HUB_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 
@@ -47,10 +48,14 @@ export class NodeHub {
       .onDisconnected((context) => this.#disconnected(context));
   }
 
-  /** Hub server options this hub needs: the token check and a message size that fits dump chunks. */
+  /** Hub server options this hub needs: the token check, MessagePack only, and a message size that fits dump chunks. */
   serverOptions(): HubServerOptions<TokenOwner> {
     return {
       authenticate: ({ token }) => this.authenticate(token),
+      // Dump and restore chunks are bytes, which only MessagePack carries as they are. Nodes ship
+      // with the control plane, so one protocol is enough: a JSON client is refused at the
+      // handshake rather than served through a second, base64 path.
+      protocols: ['messagepack'],
       maximumMessageSize: NODE_HUB_MAX_MESSAGE_BYTES,
       maxParallelInvocationsPerClient: 8,
       // No stateful reconnect on this hub: its replay buffer holds every unacknowledged message

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { HubConnectionBuilder, HttpTransportType, LogLevel } from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { NODE_HUB_PATH, NodeHubMethods, PROTOCOL_VERSION, type NodeRegistration, type RegistrationResult } from '@krint/agent';
 
 /**
@@ -21,6 +22,8 @@ for (let wave = 0; wave < count; wave += 25) {
   const batch = Array.from({ length: Math.min(25, count - wave) }, async () => {
     const connection = new HubConnectionBuilder()
       .withUrl(`${url}${NODE_HUB_PATH}`, { accessTokenFactory: () => token, transport: HttpTransportType.WebSockets })
+      // The node hub speaks MessagePack only, as real nodes do.
+      .withHubProtocol(new MessagePackHubProtocol())
       .configureLogging(LogLevel.None)
       .build();
     await connection.start();
