@@ -1,7 +1,5 @@
-import { MikroORM as SqliteOrm } from '@mikro-orm/better-sqlite';
 import type { MikroORM, Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
-import { MikroORM as PostgresOrm } from '@mikro-orm/postgresql';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { DatabaseConfig } from '../config.js';
@@ -12,7 +10,9 @@ export type KrintOrm = MikroORM;
 
 /**
  * Opens the state database (SQLite file by default, PostgreSQL for a connection string) and runs
- * the checked-in migrations of that driver. Schema changes never happen any other way.
+ * the checked-in migrations of that driver. Schema changes never happen any other way. Only the
+ * configured driver is imported: the other one (with `pg` or the native `better-sqlite3`) would
+ * only take memory.
  */
 export async function openDatabase(config: DatabaseConfig, options: { migrate?: boolean } = {}): Promise<KrintOrm> {
   const common: Options = {
@@ -26,6 +26,7 @@ export async function openDatabase(config: DatabaseConfig, options: { migrate?: 
   let orm: KrintOrm;
   if (config.kind === 'sqlite') {
     mkdirSync(path.dirname(config.file), { recursive: true });
+    const { MikroORM: SqliteOrm } = await import('@mikro-orm/better-sqlite');
     orm = await SqliteOrm.init({
       ...common,
       dbName: config.file,
@@ -35,6 +36,7 @@ export async function openDatabase(config: DatabaseConfig, options: { migrate?: 
     await orm.em.getConnection().execute('pragma journal_mode = WAL');
     await orm.em.getConnection().execute('pragma busy_timeout = 5000');
   } else {
+    const { MikroORM: PostgresOrm } = await import('@mikro-orm/postgresql');
     orm = await PostgresOrm.init({
       ...common,
       clientUrl: config.connectionString,
