@@ -12,6 +12,7 @@ export type {
   SingleClientProxy,
 } from './hub-context.js';
 export type { AuthenticationRequest, HubServerOptions, NegotiateDecision } from './hub-options.js';
+export type { HubProtocolName } from './hub-protocol.js';
 export { HubError } from './errors/hub-error.js';
 export { ClientResultError } from './errors/client-result.error.js';
 export { ClientResultTimeoutError } from './errors/client-result-timeout.error.js';

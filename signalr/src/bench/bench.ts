@@ -4,7 +4,9 @@
  *
  *   (a) client-result round trip: the server calls the client and awaits the value, in sequence;
  *   (b) pipelined invocations: the client keeps WINDOW calls in flight;
- *   (c) hub server memory (after GC) across 1,000,000 invocations.
+ *   (c) hub server memory (after GC) across 1,000,000 invocations;
+ *   (d) client-result round trips carrying 256 KiB of bytes: JSON (base64 string) against
+ *       MessagePack (`bin`), with the hub server's CPU time per round trip.
  *
  * The machine may be shared, so hub and baseline alternate in rounds and medians are reported.
  *
@@ -13,11 +15,13 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { availableParallelism, totalmem } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { HubConnectionBuilder, LogLevel, type HubConnection } from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { WebSocket } from 'ws';
-import { BENCH_HUB_PATH, type DriverRequest, type ServerReply } from './bench-protocol.js';
+import { BENCH_HUB_PATH, PAYLOAD_METHOD, type DriverRequest, type PayloadEncoding, type ServerReply } from './bench-protocol.js';
 
 const WARMUP_ROUND_TRIPS = 1_000;
 const WARMUP_CALLS = 20_000;
@@ -28,6 +32,9 @@ const CALLS_PER_ROUND = 40_000;
 const WINDOW = 1_000;
 const MEMORY_CALLS = 1_000_000;
 const MEMORY_SAMPLE_EVERY = 100_000;
+const PAYLOAD_BYTES = 256 * 1024;
+const PAYLOAD_WARMUP = 50;
+const PAYLOAD_ROUND_TRIPS_PER_ROUND = 100;
 const SECTION_TITLE = '## SignalR hub';
 const SECTION_START = '<!-- bench:signalr -->';
 const SECTION_END = '<!-- /bench:signalr -->';
@@ -248,6 +255,58 @@ async function memoryOverMillion(hub: Contender): Promise<MemorySample[]> {
   return memory;
 }
 
+interface PayloadResults {
+  readonly roundTrip: RoundTripStats;
+  /** Median over the rounds of the hub server's CPU time per round trip. */
+  readonly serverCpuUs: number;
+}
+
+/**
+ * The same hub server asks two official clients for 256 KiB of bytes in turn: one speaking JSON,
+ * which can only answer with a base64 string (decoded by the server), one speaking MessagePack,
+ * whose `Uint8Array` travels as `bin`.
+ */
+async function comparePayloads(): Promise<{ json: PayloadResults; msgpack: PayloadResults }> {
+  const { server, port } = await ServerProcess.start('./hub-bench-server.ts');
+  const payload = new Uint8Array(randomBytes(PAYLOAD_BYTES));
+  const connect = async (messagePack: boolean): Promise<HubConnection> => {
+    let builder = new HubConnectionBuilder().withUrl(`http://127.0.0.1:${port}${BENCH_HUB_PATH}`).configureLogging(LogLevel.None);
+    if (messagePack) builder = builder.withHubProtocol(new MessagePackHubProtocol());
+    const client = builder.build();
+    // A dump chunk is new data every time, so the JSON client encodes on every answer.
+    client.on(PAYLOAD_METHOD, messagePack ? (bytes: number) => payload.subarray(0, bytes) : (bytes: number) => Buffer.from(payload.buffer, 0, bytes).toString('base64'));
+    await client.start();
+    return client;
+  };
+  const json = await connect(false);
+  const msgpack = await connect(true);
+  const contenders: Array<{ client: HubConnection; encoding: PayloadEncoding; roundTrips: number[][]; cpu: number[] }> = [
+    { client: json, encoding: 'base64', roundTrips: [], cpu: [] },
+    { client: msgpack, encoding: 'bytes', roundTrips: [], cpu: [] },
+  ];
+  const run = (contender: (typeof contenders)[number], count: number) =>
+    server.request({ type: 'payloadRoundTrips', count, connectionId: contender.client.connectionId as string, encoding: contender.encoding, bytes: PAYLOAD_BYTES });
+  try {
+    for (const contender of contenders) await run(contender, PAYLOAD_WARMUP);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const contender of round % 2 === 0 ? contenders : [...contenders].reverse()) {
+        const result = await run(contender, PAYLOAD_ROUND_TRIPS_PER_ROUND);
+        contender.roundTrips.push(result.samplesUs);
+        contender.cpu.push(result.cpuUs / PAYLOAD_ROUND_TRIPS_PER_ROUND);
+      }
+    }
+  } finally {
+    await json.stop();
+    await msgpack.stop();
+    server.stop();
+  }
+  const results = (index: number): PayloadResults => {
+    const contender = contenders[index] as (typeof contenders)[number];
+    return { roundTrip: roundTripStats(contender.roundTrips), serverCpuUs: median(contender.cpu) };
+  };
+  return { json: results(0), msgpack: results(1) };
+}
+
 function machine(): string {
   let cpu = 'unknown CPU';
   try {
@@ -259,16 +318,18 @@ function machine(): string {
 }
 
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+const mibPerSecond = (roundTripUs: number) => PAYLOAD_BYTES / 2 ** 20 / (roundTripUs / 1_000_000);
 const fixed = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-function report(hub: Results, bare: Results, minimal: Results, memory: MemorySample[]): string {
+function report(hub: Results, bare: Results, minimal: Results, memory: MemorySample[], payloads: { json: PayloadResults; msgpack: PayloadResults }, load: string): string {
+  const { json, msgpack } = payloads;
   const first = memory[1] ?? memory[0];
   const last = memory.at(-1);
   const growth = first && last ? last.heapUsed - first.heapUsed : 0;
   const lines = [
     SECTION_TITLE,
     '',
-    `Measured by \`npm run bench -w @krint/signalr\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}.`,
+    `Measured by \`npm run bench -w @krint/signalr\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}; load average ${load} at the start.`,
     'The hub runs in its own process with the official `@microsoft/signalr` client in the driver process;',
     'the baseline is a bare `ws` server and client exchanging the same JSON messages. Both run',
     `${ROUNDS} interleaved rounds of ${fixed(ROUND_TRIPS_PER_ROUND)} round trips and ${fixed(CALLS_PER_ROUND)} pipelined calls; the table`,
@@ -294,6 +355,18 @@ function report(hub: Results, bare: Results, minimal: Results, memory: MemorySam
     'throughput can beat the bare baseline because the official client\'s send queue and the server both',
     'pack messages produced in the same turn into one frame, which the bare exchange does not. Figures',
     'vary by ±30% between runs on a shared machine; compare ratios, not absolutes.',
+    '',
+    `Client-result round trips carrying ${fixed(PAYLOAD_BYTES / 1024)} KiB of bytes from the client, the shape of a dump chunk: the same hub`,
+    'server asks a JSON client, which must answer with a base64 string that the server decodes, and a',
+    'MessagePack client, whose `Uint8Array` travels as `bin` and arrives as a `Uint8Array`. Both official clients,',
+    `${ROUNDS} interleaved rounds of ${fixed(PAYLOAD_ROUND_TRIPS_PER_ROUND)} round trips; server CPU is user + system time of the hub process.`,
+    '',
+    '| Measure | JSON (base64 string) | MessagePack (bin) | Ratio (MessagePack / JSON) |',
+    '|---|---:|---:|---:|',
+    `| Round trip, mean of median round (µs) | ${fixed(json.roundTrip.meanUs)} | ${fixed(msgpack.roundTrip.meanUs)} | ${(msgpack.roundTrip.meanUs / json.roundTrip.meanUs).toFixed(2)}× |`,
+    `| Round trip, p50 / p99 (µs) | ${fixed(json.roundTrip.p50Us)} / ${fixed(json.roundTrip.p99Us)} | ${fixed(msgpack.roundTrip.p50Us)} / ${fixed(msgpack.roundTrip.p99Us)} | ${(msgpack.roundTrip.p50Us / json.roundTrip.p50Us).toFixed(2)}× / ${(msgpack.roundTrip.p99Us / json.roundTrip.p99Us).toFixed(2)}× |`,
+    `| Hub server CPU per round trip, median round (µs) | ${fixed(json.serverCpuUs)} | ${fixed(msgpack.serverCpuUs)} | ${(msgpack.serverCpuUs / json.serverCpuUs).toFixed(2)}× |`,
+    `| Throughput with one chunk in flight (MiB/s, from the mean) | ${fixed(mibPerSecond(json.roundTrip.meanUs))} | ${fixed(mibPerSecond(msgpack.roundTrip.meanUs))} | ${(json.roundTrip.meanUs / msgpack.roundTrip.meanUs).toFixed(2)}× |`,
     '',
     `Hub server memory after GC over ${fixed(MEMORY_CALLS)} further invocations (each one message in and one out;`,
     'the count includes the calls made above):',
@@ -323,6 +396,7 @@ function writeSection(section: string): void {
 }
 
 const started = performance.now();
+const load = loadavg().map((value) => value.toFixed(2)).join(' / ');
 const hub = await startHub();
 const bare = await startBareWebSocket();
 const minimal = await startHubWithMinimalClient();
@@ -330,7 +404,9 @@ let section: string;
 try {
   const results = await compare(hub, bare, minimal);
   await minimal.stop();
-  section = report(results.hub, results.bare, results.minimal, await memoryOverMillion(hub));
+  const memory = await memoryOverMillion(hub);
+  await hub.stop();
+  section = report(results.hub, results.bare, results.minimal, memory, await comparePayloads(), load);
 } finally {
   await hub.stop();
   await bare.stop();
