@@ -7,9 +7,22 @@ export const API_TOKEN_PREFIX = 'krint_at_';
 /** Tokens live at most this long; automation renews them. */
 export const API_TOKEN_MAX_DAYS = 730;
 const TOUCH_EVERY_MS = 60_000;
+/**
+ * How long a verified token is trusted without reading the database again. Revoking through this
+ * process takes effect at once and expiry is checked on every use; only a token deleted by another
+ * process sharing the database stays usable for up to this long.
+ */
+export const VERIFIED_TOKEN_TTL_MS = 5_000;
+/** Verified tokens remembered at most; the oldest is forgotten beyond this. */
+const MAX_VERIFIED_TOKENS = 1_000;
 
 /** API tokens for automation: shown once at creation, stored as SHA-256, with a name and an expiry. */
 export class ApiTokenStore {
+  /** Recently verified tokens by hash: every request of a client would otherwise read the database. */
+  readonly #verified = new Map<string, { readonly record: ApiToken; readonly until: number }>();
+  /** Bumped by every revocation, so a lookup that raced with one is not remembered. */
+  #revocations = 0;
+
   constructor(private readonly orm: KrintOrm) {}
 
   async create(input: { name: string; role: AuthRole; expiresAt: Date; createdBy: string }): Promise<{ token: string; record: ApiToken }> {
@@ -32,15 +45,25 @@ export class ApiTokenStore {
   /** The token's record when it exists and has not expired; null otherwise. */
   async verify(token: string): Promise<ApiToken | null> {
     if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 128) return null;
-    const em = this.orm.em.fork();
-    const record = await em.findOne(ApiToken, { hash: sha256Hex(token) });
-    if (!record) return null;
+    const hash = sha256Hex(token);
     const now = Date.now();
+    const cached = this.#verified.get(hash);
+    if (cached && now < cached.until) return cached.record;
+    this.#verified.delete(hash);
+    const revocations = this.#revocations;
+    const em = this.orm.em.fork();
+    const record = await em.findOne(ApiToken, { hash });
+    if (!record) return null;
     if (record.expiresAt && record.expiresAt.getTime() <= now) return null;
     if (!record.lastUsedAt || now - record.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
       record.lastUsedAt = new Date(now);
       await em.flush();
     }
+    if (revocations !== this.#revocations) return record;
+    // Trusted until the TTL or the token's expiry, whichever comes first (the TTL is shorter than
+    // TOUCH_EVERY_MS, so lastUsedAt is still kept current by the reads in between).
+    if (this.#verified.size >= MAX_VERIFIED_TOKENS) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(hash, { record, until: Math.min(now + VERIFIED_TOKEN_TTL_MS, record.expiresAt?.getTime() ?? Infinity) });
     return record;
   }
 
@@ -54,7 +77,11 @@ export class ApiTokenStore {
     const record = await em.findOne(ApiToken, { id });
     if (!record) throw new NotFoundError(`No API token with id "${id}".`);
     em.remove(record);
+    // Before and after the delete: a lookup running meanwhile may have read the row still there.
+    this.#revocations += 1;
     await em.flush();
+    this.#revocations += 1;
+    this.#verified.delete(record.hash);
     return record;
   }
 }
