@@ -5,6 +5,7 @@ import type {
   CommandName,
   CommandResult,
   DumpChunk,
+  LogBatch,
   StreamArgs,
   StreamItem,
   StreamName,
@@ -56,7 +57,25 @@ export class LocalExecutor implements CommandExecutor {
 function overTheWire<T>(value: T): unknown {
   if (value === undefined) return undefined;
   if (isFlatRecord(value)) return { ...value };
+  if (isLogBatch(value)) return value;
   return JSON.parse(JSON.stringify(value));
+}
+
+/**
+ * A log batch of string-only lines comes through transport unchanged, and it is handed over, not
+ * shared (see LogBatch), so it passes by reference: a burst's lines are neither serialised nor
+ * copied. Checked field by field, without the per-line arrays of {@link isFlatRecord}.
+ */
+function isLogBatch(value: unknown): value is LogBatch {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const lines = (value as { lines?: unknown }).lines;
+  if (!Array.isArray(lines) || Object.keys(value).length !== 1) return false;
+  for (const line of lines as unknown[]) {
+    if (typeof line !== 'object' || line === null || Object.getPrototypeOf(line) !== Object.prototype) return false;
+    const { stream, text, time } = line as Record<string, unknown>;
+    if (typeof stream !== 'string' || typeof text !== 'string' || typeof time !== 'string') return false;
+  }
+  return true;
 }
 
 /**

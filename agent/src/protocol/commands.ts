@@ -171,6 +171,8 @@ export interface LogLine {
  * The log lines that one read of the container log completed, in order: a single line when the
  * container is quiet, hundreds in a burst. A burst then crosses every hop (executor, node hub,
  * subscription) as a few items instead of one per line, and a quiet line is never held back.
+ * Batches are handed over, not shared: the producer never touches one again once it has yielded
+ * it, so the in-process executor passes it on by reference, and a consumer must not modify it.
  */
 export interface LogBatch {
   readonly lines: readonly LogLine[];
