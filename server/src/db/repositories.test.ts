@@ -4,6 +4,7 @@ import path from 'node:path';
 import { requireImage, startTestContainer, waitFor, type StartedTestContainer } from '@krint/engine-sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActivityLog } from '../services/activity.js';
+import { loadInstance } from '../services/context.js';
 import { Backup, BackupSchedule, Instance, ManagedUser, Node, Setting } from './entities.js';
 import { openDatabase, type KrintOrm } from './orm.js';
 
@@ -40,6 +41,11 @@ function repositorySuite(label: string, open: () => Promise<KrintOrm | null>) {
       expect(loaded.createdAt).toBeInstanceOf(Date);
       expect(loaded.createdAt.getTime()).toBe(Math.floor(instance.createdAt.getTime()));
       expect(loaded.isPublic).toBe(false);
+      // The services' own lookup (a plain SELECT mapped onto the entity) reads exactly the same.
+      const fast = await loadInstance({ orm }, instance.id);
+      expect(fast).toBeInstanceOf(Instance);
+      expect({ ...fast }).toEqual({ ...loaded });
+      await expect(loadInstance({ orm }, 'no-such-instance')).rejects.toThrow(/No instance with id "no-such-instance"/);
     });
 
     it('keeps backup sizes beyond 32 bits as numbers', async (context) => {

@@ -35,11 +35,17 @@ export interface InstanceHandle {
   readonly address: InstanceAddress;
 }
 
-/** Loads an instance or throws a NotFoundError naming the id. */
-export async function loadInstance(deps: ServiceDeps, id: string): Promise<Instance> {
-  const instance = await deps.orm.em.fork().findOne(Instance, { id });
-  if (!instance) throw new NotFoundError(`No instance with id "${id}". It may have been deleted; refresh the list.`);
-  return instance;
+/**
+ * Loads an instance or throws a NotFoundError naming the id. Every data request starts here, so it
+ * is one plain SELECT by primary key mapped onto the entity: the ORM's `findOne` builds the same
+ * statement through its query builder at several times the cost.
+ */
+export async function loadInstance(deps: Pick<ServiceDeps, 'orm'>, id: string): Promise<Instance> {
+  const em = deps.orm.em.fork();
+  const table = em.getMetadata().get(Instance.name).tableName;
+  const [row] = await em.getConnection().execute<Record<string, unknown>[]>(`SELECT * FROM ${table} WHERE id = ?`, [id]);
+  if (!row) throw new NotFoundError(`No instance with id "${id}". It may have been deleted; refresh the list.`);
+  return em.map(Instance, row);
 }
 
 /** The address the agent needs to reach the instance. Carries the root password: never log it. */

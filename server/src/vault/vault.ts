@@ -5,6 +5,8 @@ const PREFIX = 'v1:';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const CHECK_PLAINTEXT = 'krint-vault-key-check';
+/** Opened values kept in memory at most (see `Vault.open`). */
+const MAX_OPENED = 256;
 
 /** A sealed value could not be opened: wrong key or tampered data. Never carries the secret. */
 export class VaultError extends Error {
@@ -18,6 +20,11 @@ export class VaultError extends Error {
  */
 export class Vault {
   readonly #key: Buffer;
+  /**
+   * Values opened recently, by sealed text: an instance's root password is opened on every data
+   * request. A sealed value always opens to the same plaintext, so this never goes stale.
+   */
+  readonly #opened = new Map<string, string>();
 
   constructor(key: Uint8Array) {
     if (key.length !== 32) throw new VaultError(`The vault key must be 32 bytes, not ${key.length}.`);
@@ -42,6 +49,15 @@ export class Vault {
   }
 
   open(sealed: string): string {
+    const known = this.#opened.get(sealed);
+    if (known !== undefined) return known;
+    const opened = this.#decrypt(sealed);
+    if (this.#opened.size >= MAX_OPENED) this.#opened.delete(this.#opened.keys().next().value!);
+    this.#opened.set(sealed, opened);
+    return opened;
+  }
+
+  #decrypt(sealed: string): string {
     if (!sealed.startsWith(PREFIX)) throw new VaultError('A stored secret has an unknown format.');
     const raw = Buffer.from(sealed.slice(PREFIX.length), 'base64');
     if (raw.length < IV_BYTES + TAG_BYTES) throw new VaultError('A stored secret is truncated.');
