@@ -90,6 +90,10 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
     plugins: [useGraphQLGuards()],
     maskedErrors: { maskError: (error, message) => exposeAuthorizationError(error) ?? exposeDomainError(error) ?? new GraphQLError(message) },
     logging: false,
+    // checkRequestSize (in route, below) refuses a body over the limit or without a Content-Length
+    // before yoga sees it, and Node's parser reads no more than the declared length; yoga's own
+    // limit would only pipe every body through one more stream.
+    maxRequestBodySize: false,
   });
 
   const webRoot = options.webRoot ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
