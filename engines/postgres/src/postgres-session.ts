@@ -692,10 +692,12 @@ class PageRead {
     this.#names = fields.slice(0, width).map((field) => field.name);
     this.hasMore = keyed && result.rows.length > limit;
     const count = this.hasMore ? limit : result.rows.length;
-    // Built like the driver builds row objects: a template without prototype, so any column name
-    // (even `__proto__`) becomes an own property.
-    const template = Object.create(null) as Record<string, null>;
-    for (const name of this.#names) template[name] = null;
+    // Built like the driver builds row objects: names set on an object without prototype, so any
+    // column name (even `__proto__`) becomes an own property, then spread once into a plain object
+    // that every row copies cheaply.
+    const names = Object.create(null) as Record<string, null>;
+    for (const name of this.#names) names[name] = null;
+    const template: Row = { ...names };
     this.rows = new Array<Row>(count);
     for (let index = 0; index < count; index++) {
       const values = result.rows[index] as JsonValue[];
