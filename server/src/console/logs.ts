@@ -5,20 +5,28 @@ import { handleFor, type ServiceDeps } from '../services/context.js';
 export const MAX_LOG_TAIL = 10_000;
 
 /**
- * An event never grows past this many lines by joining batches that are ready together (a single
- * batch from the agent is passed on whole: it is one read of the log, already bounded).
+ * An event never grows past this many lines by joining batches (a single batch from the agent is
+ * passed on whole: it is one read of the log, already bounded).
  */
 export const MAX_LOG_EVENT_LINES = 5_000;
+
+/**
+ * While a log keeps producing, events go out at most this often and the lines that arrive in
+ * between join the next one; the first line after a quiet spell goes out at once. A chatty
+ * container then costs at most a hundred GraphQL executions, messages and socket writes a second
+ * per subscriber, and no line waits longer than this.
+ */
+export const LOG_EVENT_INTERVAL_MS = 10;
 
 /**
  * The container log as events of lines: the last `tail` lines, then every new line until the
  * subscriber leaves (returning from the generator aborts the agent's stream).
  *
- * An event carries whatever has arrived since the previous one was taken, and nothing waits for
- * more: a quiet container's line goes out alone at once, while in a burst the agent's batches (one
- * per read of the Docker log) and any batches already waiting behind them (a node hands over
- * several per round trip) go out together, so the cost of a GraphQL execution, a message and a
- * socket write is paid per burst rather than per line.
+ * An event carries whatever has arrived since the previous one: the agent's batches (one per read
+ * of the Docker log), any batches already waiting behind them (a node hands over several per
+ * round trip) and, while the log is busy, whatever arrives until {@link LOG_EVENT_INTERVAL_MS}
+ * after the previous event. So a quiet container's line goes out alone at once, and a burst costs
+ * one GraphQL execution, message and socket write per several hundred lines rather than per line.
  */
 export async function* followLogs(deps: ServiceDeps, instanceId: string, tail: number): AsyncGenerator<readonly LogLine[]> {
   if (!Number.isInteger(tail) || tail < 0 || tail > MAX_LOG_TAIL) throw new InvalidInputError(`tail must be from 0 to ${MAX_LOG_TAIL}.`, 'tail');
@@ -27,26 +35,33 @@ export async function* followLogs(deps: ServiceDeps, instanceId: string, tail: n
   const abort = new AbortController();
   const batches = handle.executor.stream('logs.follow', { containerId: handle.address.containerId, tail, follow: true }, { signal: abort.signal })[Symbol.asyncIterator]();
   let ahead: Promise<IteratorResult<LogBatch>> | undefined;
+  let lastEvent = Number.NEGATIVE_INFINITY;
   try {
     for (;;) {
       const first = await (ahead ?? batches.next());
       ahead = undefined;
       if (first.done) return;
       let lines = first.value.lines;
-      // Join what is ready without waiting: a batch that settles within the current turn (already
-      // received) joins this event; one still on its way starts the next event.
+      /** Joined lines, once a second batch arrives (the first is passed on as it is otherwise). */
+      let joined: LogLine[] | undefined;
+      let ended = false;
+      const due = lastEvent + LOG_EVENT_INTERVAL_MS;
       while (lines.length < MAX_LOG_EVENT_LINES) {
         ahead = batches.next();
-        const next = await readyNow(ahead);
-        if (next === NOT_READY) break;
+        const next = await settledBy(ahead, due - performance.now());
+        if (next === NOT_YET) break;
         ahead = undefined;
         if (next.done) {
-          if (lines.length > 0) yield lines;
-          return;
+          ended = true;
+          break;
         }
-        lines = lines.concat(next.value.lines);
+        joined ??= [...lines];
+        for (const line of next.value.lines) joined.push(line);
+        lines = joined;
       }
-      if (lines.length > 0) yield lines;
+      lastEvent = performance.now();
+      yield lines;
+      if (ended) return;
     }
   } finally {
     abort.abort();
@@ -55,23 +70,24 @@ export async function* followLogs(deps: ServiceDeps, instanceId: string, tail: n
   }
 }
 
-const NOT_READY = Symbol('not ready');
+const NOT_YET = Symbol('not yet');
 
 /**
- * The promise's result if it settles before the event loop moves on to I/O, or NOT_READY. Batches
- * already received settle within a few microtask hops; a check-phase immediate fires only after
- * all of them, and before any new data is read.
+ * The promise's result if it settles within `ms`, or NOT_YET. With no time left it still takes a
+ * result that is already on its way: batches already received settle within a few microtask
+ * hops, and a check-phase immediate fires only after all of them, before any new data is read.
  */
-function readyNow<T>(promise: Promise<T>): Promise<T | typeof NOT_READY> {
+function settledBy<T>(promise: Promise<T>, ms: number): Promise<T | typeof NOT_YET> {
   return new Promise((resolve, reject) => {
-    const timer = setImmediate(() => resolve(NOT_READY));
+    const timer = ms > 0 ? setTimeout(() => resolve(NOT_YET), ms) : setImmediate(() => resolve(NOT_YET));
+    const cancel = () => (ms > 0 ? clearTimeout(timer as NodeJS.Timeout) : clearImmediate(timer as NodeJS.Immediate));
     promise.then(
       (value) => {
-        clearImmediate(timer);
+        cancel();
         resolve(value);
       },
       (error: unknown) => {
-        clearImmediate(timer);
+        cancel();
         reject(error);
       },
     );

@@ -1,5 +1,5 @@
 import type { LogLine } from '@krint/agent';
-import { followLogs } from '../../console/logs.js';
+import { followLogs, LOG_EVENT_INTERVAL_MS, MAX_LOG_EVENT_LINES } from '../../console/logs.js';
 import type { ShellEvent } from '../../console/shells.js';
 import { builder } from '../builder.js';
 
@@ -22,7 +22,7 @@ const AckRef = builder.objectRef<{ ok: true }>('Ack').implement({ fields: (t) =>
 builder.subscriptionFields((t) => ({
   logs: t.field({
     description:
-      'The container log: the last `tail` lines, then new lines as they come. Each event is a list of lines in order: whatever arrived since the previous event, so a quiet log sends each line at once on its own and a busy one sends hundreds per event.',
+      `The container log: the last \`tail\` lines, then new lines as they come. Each event is a list of lines in order: whatever arrived since the previous event. A line on a quiet log is sent at once on its own; while lines keep coming, events go out at most every ${LOG_EVENT_INTERVAL_MS} ms and carry up to ${MAX_LOG_EVENT_LINES.toLocaleString('en')} lines each.`,
     type: [LogLineRef],
     args: { instanceId: t.arg.id({ required: true }), tail: t.arg.int({ defaultValue: 100 }) },
     subscribe: (_r, a, ctx) => followLogs(ctx.services.deps, String(a.instanceId), a.tail ?? 100),
