@@ -247,6 +247,11 @@ describe.skipIf(!ready)('web client end to end', () => {
     // PostgreSQL logs every failed statement: cause one and watch it arrive.
     await withPg((c) => c.query('select 1/0').catch(() => undefined));
     await lines.getByText('division by zero').first().waitFor({ timeout: 60_000 });
+    // A burst comes as a few events of many lines each; every line lands in the view, in order.
+    await withPg((c) => c.query(`copy (select 'web-burst-' || g from generate_series(1, 1000) g) to program 'cat >&2'`));
+    await lines.getByText('web-burst-1000', { exact: true }).waitFor({ timeout: 60_000 });
+    const burst = await lines.locator('.line').filter({ hasText: /web-burst-\d+$/ }).allTextContents();
+    expect(burst.map((text) => text.match(/web-burst-(\d+)$/)?.[1])).toEqual(Array.from({ length: 1000 }, (_, i) => String(i + 1)));
     await page.getByTestId('log-search').fill('division');
     await expect.poll(() => lines.locator('mark').count()).toBeGreaterThan(0);
     await shot('console-logs');
