@@ -56,7 +56,8 @@ const MAX_BULK_UPDATES = 1000;
  * How long readRows trusts a table's cached columns and key without reading the catalog again.
  * Every page also compares the columns the server describes with the cached ones, so a dropped,
  * recreated or altered table is noticed at once; the TTL bounds what that check cannot see (a
- * primary key or NOT NULL changed outside Krint).
+ * primary key or NOT NULL changed outside Krint). A big table's estimated total is reused for as
+ * long, since reading the statistics costs the page statement about as much as the page itself.
  */
 const TABLE_META_TTL_MS = 10_000;
 /** Tables whose metadata one session caches for readRows; the oldest entry is dropped beyond this. */
@@ -103,6 +104,14 @@ interface CachedTable {
   /** Name, table, column number, type and modifier of every result column; any change means the table changed. */
   readonly shape: string;
   readonly loadedAt: number;
+  /** A big table's estimated total and when it was read; exact counts (small tables) are never reused. */
+  estimate: { readonly total: RowTotal; readonly at: number } | null;
+}
+
+/** A table's row count as a page reports it: none, exact, or estimated. */
+interface RowTotal {
+  readonly value?: number;
+  readonly estimate: boolean;
 }
 
 interface TableRow extends TableStats {
@@ -267,19 +276,21 @@ export class PostgresSession implements EngineSession {
     const cacheKey = `${database}\u0000${table}`;
     const cached = this.#cachedTable(cacheKey);
     if (cached) {
-      const read = await this.#readPage(cached.meta, page, table, true);
-      if (read && read.shape === cached.shape) return this.#rowPage(cached.meta, read);
+      const estimate = cached.estimate && Date.now() - cached.estimate.at <= TABLE_META_TTL_MS ? cached.estimate.total : null;
+      const read = await this.#readPage(cached.meta, page, table, { stale: true, withStats: estimate === null });
+      if (read && read.shape === cached.shape) return this.#rowPage(cached, read, estimate);
       // The table changed since it was cached (or is gone): read it again as on first use.
       this.#tableCache.delete(cacheKey);
     }
     const meta = await this.#tableMeta(database, table);
-    const read = (await this.#readPage(meta, page, table, false))!;
+    const read = (await this.#readPage(meta, page, table, { stale: false, withStats: true }))!;
+    const entry: CachedTable = { meta, shape: read.shape, loadedAt: Date.now(), estimate: null };
     if (read.describesColumnsOf(meta)) {
       this.#tableCache.delete(cacheKey);
       if (this.#tableCache.size >= MAX_CACHED_TABLES) this.#tableCache.delete(this.#tableCache.keys().next().value!);
-      this.#tableCache.set(cacheKey, { meta, shape: read.shape, loadedAt: Date.now() });
+      this.#tableCache.set(cacheKey, entry);
     }
-    return this.#rowPage(meta, read);
+    return this.#rowPage(entry, read, null);
   }
 
   /** The cached metadata of a table while it is fresh; null when it must be read again. */
@@ -300,14 +311,15 @@ export class PostgresSession implements EngineSession {
   }
 
   /**
-   * Runs the page statement. With `stale` set a failure that may come from outdated metadata (a
-   * dropped table or column: SQLSTATE class 42) returns null so the caller reads the catalog again.
+   * Runs the page statement, with the statistics column when `withStats` is set. With `stale` set a
+   * failure that may come from outdated metadata (a dropped table or column: SQLSTATE class 42)
+   * returns null so the caller reads the catalog again.
    */
-  async #readPage(meta: TableMeta, page: PageRequest, table: string, stale: boolean): Promise<PageRead | null> {
+  async #readPage(meta: TableMeta, page: PageRequest, table: string, options: { stale: boolean; withStats: boolean }): Promise<PageRead | null> {
     const limit = clampPageSize(page.limit);
     const from = qualifiedName(meta.schema, meta.name);
     const select = meta.usesCtid ? 'ctid, *' : '*';
-    const counted = hasRowCount(meta);
+    const counted = options.withStats && hasRowCount(meta);
     const stats = counted ? `, ${statsColumn(meta.oid, from)}` : '';
     const params = new Params();
     let sql: string;
@@ -325,15 +337,21 @@ export class PostgresSession implements EngineSession {
     try {
       result = await this.#pool(meta.database).query({ text: sql, values: params.values, rowMode: 'array' });
     } catch (error) {
-      if (stale && errorCode(error)?.startsWith('42')) return null;
+      if (options.stale && errorCode(error)?.startsWith('42')) return null;
       throw translateError(error, { secrets: this.#secrets(), action: `read rows of "${table}"` });
     }
     return new PageRead(result, limit, meta.keyColumns.length > 0, counted);
   }
 
-  async #rowPage(meta: TableMeta, read: PageRead): Promise<RowPage> {
+  /** The page as the SDK describes it; `knownTotal` is a cached estimate, else the total is worked out here (and an estimate cached). */
+  async #rowPage(entry: CachedTable, read: PageRead, knownTotal: RowTotal | null): Promise<RowPage> {
+    const { meta } = entry;
     const last = read.rows[read.rows.length - 1];
-    const total = read.stats ? await this.#countFromStats(meta, read.stats) : await this.#tableTotal(meta);
+    let total = knownTotal;
+    if (!total) {
+      total = read.stats ? await this.#countFromStats(meta, read.stats) : await this.#tableTotal(meta);
+      if (total.estimate && total.value !== undefined) entry.estimate = { total, at: Date.now() };
+    }
     return {
       columns: (meta.usesCtid ? [CTID_COLUMN, ...meta.columns] : meta.columns).map(columnInfo),
       rows: read.rows,
@@ -345,7 +363,7 @@ export class PostgresSession implements EngineSession {
   }
 
   /** The total from the statistics read with the page: the exact count when it was taken, else as {@link #rowCount}. */
-  async #countFromStats(meta: TableMeta, stats: PageStats): Promise<{ value?: number; estimate: boolean }> {
+  async #countFromStats(meta: TableMeta, stats: PageStats): Promise<RowTotal> {
     if (stats.exact !== null) return { value: stats.exact, estimate: false };
     return this.#rowCount(meta.database, qualifiedName(meta.schema, meta.name), stats, true);
   }
@@ -682,7 +700,7 @@ class PageRead {
   readonly rows: Row[];
   readonly hasMore: boolean;
   readonly stats: PageStats | null;
-  /** Every result column's name, table, column number, type and type modifier, as the server described them. */
+  /** Every table column's name, table, column number, type and type modifier, as the server described them (the statistics column left out). */
   readonly shape: string;
   readonly #names: readonly string[];
 
@@ -706,7 +724,7 @@ class PageRead {
       this.rows[index] = row;
     }
     this.stats = counted && result.rows.length > 0 ? parseStats((result.rows[0] as JsonValue[])[width]) : null;
-    this.shape = fields.map((field) => `${field.name}\u0000${field.tableID}\u0000${field.columnID}\u0000${field.dataTypeID}\u0000${field.dataTypeModifier}`).join('\u0001');
+    this.shape = fields.slice(0, width).map((field) => `${field.name}\u0000${field.tableID}\u0000${field.columnID}\u0000${field.dataTypeID}\u0000${field.dataTypeModifier}`).join('\u0001');
   }
 
   /** True when the result's columns are the table's columns as `meta` lists them (checked before caching `meta`). */
