@@ -271,6 +271,36 @@ export async function serverSuite(options: ServerSuiteOptions): Promise<void> {
       await expect(root.updateRow!('app_db', 'loose', { key: { v: 2 }, changes: { v: 3 } })).rejects.toThrow(/no primary key/);
     });
 
+    it('reads pages with cached table metadata yet sees tables changed by another connection at once', async () => {
+      // DDL from another session: this session's own console would simply forget its cache.
+      const other = await engine.connect(target());
+      const otherSql = (text: string) => other.query!('app_db', text, { rowLimit: 10, timeoutMs: 20_000 });
+      try {
+        await otherSql('CREATE TABLE shapes (id INT PRIMARY KEY, a VARCHAR(10) NOT NULL)');
+        await otherSql("INSERT INTO shapes VALUES (1, 'x'), (2, 'y'), (3, 'z')");
+        expect(await root.readRows('app_db', 'shapes', { limit: 2 })).toMatchObject({ keyColumns: ['id'], total: 3, totalIsEstimate: false });
+        // A small table's total is counted with every page, never reused.
+        await otherSql("INSERT INTO shapes VALUES (4, 'w')");
+        expect(await root.readRows('app_db', 'shapes', { limit: 2 })).toMatchObject({ total: 4, totalIsEstimate: false });
+
+        await otherSql('ALTER TABLE shapes ADD COLUMN qty INT DEFAULT 7');
+        const widened = await root.readRows('app_db', 'shapes', { limit: 1 });
+        expect(widened.columns.map((column) => column.name)).toEqual(['id', 'a', 'qty']);
+        expect(widened.rows).toEqual([{ id: 1, a: 'x', qty: 7 }]);
+
+        // The key moves to another column: the key flags in the result description move with it.
+        await otherSql('ALTER TABLE shapes DROP PRIMARY KEY, ADD PRIMARY KEY (a)');
+        const rekeyed = await root.readRows('app_db', 'shapes', { limit: 5 });
+        expect(rekeyed.keyColumns).toEqual(['a']);
+        expect(rekeyed.rows.map((row) => row.a)).toEqual(['w', 'x', 'y', 'z']);
+
+        await otherSql('DROP TABLE shapes');
+        await expect(root.readRows('app_db', 'shapes', { limit: 5 })).rejects.toBeInstanceOf(NotFoundError);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('edits exactly one row, or changes nothing', async () => {
       const updated = await root.updateRow!('app_db', 'items', { key: { id: '2' }, changes: { name: 'second' } });
       expect(updated).toMatchObject({ id: '2', name: 'second', price: '2.50' });

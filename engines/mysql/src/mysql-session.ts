@@ -24,7 +24,7 @@ import {
 import { connectionOptions, probe } from './mysql-connection.js';
 import { SYSTEM_DATABASES, type MysqlDialect } from './mysql-dialect.js';
 import { mysqlPromiseDriver } from './mysql-driver.js';
-import { translateError } from './mysql-errors.js';
+import { errorNumber, translateError } from './mysql-errors.js';
 import { qualifiedTable, quoteIdentifier } from './mysql-identifiers.js';
 import { runConsoleQuery } from './mysql-query.js';
 import {
@@ -46,6 +46,18 @@ const POOL_SIZE = 4;
 const EXACT_COUNT_BELOW = 10_000;
 /** Most updates one bulk call may carry. */
 const MAX_BULK_UPDATES = 1000;
+/**
+ * How long readRows trusts a table's cached columns and key without reading information_schema
+ * again (three statements). Every page also compares the columns the server describes (names,
+ * types, key and NOT NULL flags) with the cached ones, so a change is noticed at once; the TTL
+ * bounds what that cannot see (a table replaced by an identical one, a new unique key). A big
+ * table's estimated total is reused for as long; small tables are counted with every page.
+ */
+const TABLE_META_TTL_MS = 10_000;
+/** Tables whose metadata one session caches for readRows; the oldest entry is dropped beyond this. */
+const MAX_CACHED_TABLES = 256;
+/** Server errors that a page statement built from outdated metadata may raise: no such table, column or database. */
+const STALE_METADATA_ERRORS: ReadonlySet<number> = new Set([1146, 1054, 1049]);
 
 /** How rows of a table are identified, and why they cannot be when they cannot. */
 interface TableMeta {
@@ -61,6 +73,25 @@ interface TableMeta {
 
 type Queryable = Pick<mysql.Connection, 'query'>;
 
+type RowTotal = Pick<RowPage, 'total' | 'totalIsEstimate'>;
+
+/** A table's metadata as readRows caches it, with what the server described for its page statement. */
+interface CachedTable {
+  readonly meta: TableMeta;
+  /** Every result column's name, origin, type, length and flags; any change means the table changed. */
+  readonly shape: string;
+  readonly loadedAt: number;
+  /** A big table's estimated total and when it was read; exact counts are never reused. */
+  estimate: { readonly total: RowTotal; readonly at: number } | null;
+}
+
+/** A page statement's rows and the shape of its result. */
+interface PageRead {
+  readonly rows: Row[];
+  readonly names: readonly string[];
+  readonly shape: string;
+}
+
 /**
  * An {@link EngineSession} on a MySQL or MariaDB server (which one is the `dialect`). Tables are
  * always addressed as `` `db`.`table` ``, so one small pool serves every database; console queries
@@ -71,6 +102,8 @@ export class MysqlSession implements EngineSession {
   readonly #pool: mysql.Pool;
   readonly #target: ConnectionTarget;
   readonly #dialect: MysqlDialect;
+  /** readRows' table metadata by database and table name (see {@link TABLE_META_TTL_MS}). */
+  readonly #tableCache = new Map<string, CachedTable>();
   #closed = false;
 
   constructor(target: ConnectionTarget, dialect: MysqlDialect) {
@@ -98,6 +131,7 @@ export class MysqlSession implements EngineSession {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#tableCache.clear();
     await this.#pool.end().catch(() => undefined);
   }
 
@@ -127,7 +161,11 @@ export class MysqlSession implements EngineSession {
     if (SYSTEM_DATABASES.has(name.toLowerCase())) {
       throw new InvalidInputError(`"${name}" is a ${this.#dialect.productName} system database and cannot be dropped.`, 'database');
     }
-    await this.#run(`DROP DATABASE ${quoteIdentifier(name, 'database')}`, [], `drop database "${name}"`);
+    try {
+      await this.#run(`DROP DATABASE ${quoteIdentifier(name, 'database')}`, [], `drop database "${name}"`);
+    } finally {
+      this.#forgetTables(name);
+    }
   }
 
   // ---- tables ----------------------------------------------------------------------------------
@@ -160,10 +198,54 @@ export class MysqlSession implements EngineSession {
     return Number(rows[0]?.n ?? 0);
   }
 
+  /**
+   * One statement per page while the table's metadata is cached (and, for a small table, the
+   * statistics and the exact count); the page's own result description keeps the cache honest.
+   */
   async readRows(database: string, table: string, page: PageRequest): Promise<RowPage> {
+    const cacheKey = `${database}\u0000${table}`;
+    const cached = this.#cachedTable(cacheKey);
+    if (cached) {
+      const read = await this.#readPage(cached.meta, page, table, true);
+      if (read && read.shape === cached.shape) return this.#rowPage(cached, read, page);
+      // The table changed since it was cached (or is gone): read it again as on first use.
+      this.#tableCache.delete(cacheKey);
+    }
     const meta = await this.#tableMeta(database, table);
+    const read = (await this.#readPage(meta, page, table, false))!;
+    const entry: CachedTable = { meta, shape: read.shape, loadedAt: Date.now(), estimate: null };
+    if (read.names.length === meta.columns.length && read.names.every((name, index) => name === meta.columns[index]!.name)) {
+      this.#tableCache.delete(cacheKey);
+      if (this.#tableCache.size >= MAX_CACHED_TABLES) this.#tableCache.delete(this.#tableCache.keys().next().value!);
+      this.#tableCache.set(cacheKey, entry);
+    }
+    return this.#rowPage(entry, read, page);
+  }
+
+  /** The cached metadata of a table while it is fresh; null when it must be read again. */
+  #cachedTable(cacheKey: string): CachedTable | null {
+    const cached = this.#tableCache.get(cacheKey);
+    if (!cached) return null;
+    if (Date.now() - cached.loadedAt > TABLE_META_TTL_MS) {
+      this.#tableCache.delete(cacheKey);
+      return null;
+    }
+    return cached;
+  }
+
+  /** Forgets cached table metadata of one database (after DDL run through Krint), or of all. */
+  #forgetTables(database?: string): void {
+    if (database === undefined) return this.#tableCache.clear();
+    for (const [key, cached] of this.#tableCache) if (cached.meta.database === database) this.#tableCache.delete(key);
+  }
+
+  /**
+   * Runs the page statement. With `stale` set a failure that may come from outdated metadata (see
+   * {@link STALE_METADATA_ERRORS}) returns null so the caller reads information_schema again.
+   */
+  async #readPage(meta: TableMeta, page: PageRequest, table: string, stale: boolean): Promise<PageRead | null> {
     const limit = clampPageSize(page.limit);
-    const from = qualifiedTable(database, table);
+    const from = qualifiedTable(meta.database, meta.table);
     let sql: string;
     let params: unknown[] = [];
     if (meta.keyColumns.length === 0) {
@@ -181,11 +263,33 @@ export class MysqlSession implements EngineSession {
       }
       sql = `SELECT * FROM ${from}${where} ORDER BY ${order} LIMIT ${limit + 1}`;
     }
-    const rows = await this.#selectRows(this.#pool, sql, params, `read rows of "${table}"`);
-    const hasMore = meta.keyColumns.length > 0 && rows.length > limit;
-    const pageRows = hasMore ? rows.slice(0, limit) : rows;
+    let values: unknown[][];
+    let fields: FieldPacket[];
+    try {
+      [values, fields] = (await this.#pool.query({ sql, rowsAsArray: true }, params)) as unknown as [unknown[][], FieldPacket[]];
+    } catch (error) {
+      if (stale && STALE_METADATA_ERRORS.has(errorNumber(error) ?? 0)) return null;
+      throw translateError(error, { product: this.#dialect.productName, secrets: [this.#target.password], action: `read rows of "${table}"` });
+    }
+    const names = fields.map((field) => field.name);
+    return {
+      rows: values.map((row) => rowFromDriver(row, fields, names)),
+      names,
+      shape: fields.map((field) => [field.name, field.orgTable, field.orgName, field.columnType, field.columnLength, field.decimals, String(field.flags)].join('\u0000')).join('\u0001'),
+    };
+  }
+
+  async #rowPage(entry: CachedTable, read: PageRead, page: PageRequest): Promise<RowPage> {
+    const { meta } = entry;
+    const limit = clampPageSize(page.limit);
+    const hasMore = meta.keyColumns.length > 0 && read.rows.length > limit;
+    const pageRows = hasMore ? read.rows.slice(0, limit) : read.rows;
     const last = pageRows[pageRows.length - 1];
-    const total = await this.#total(meta);
+    let total = entry.estimate && Date.now() - entry.estimate.at <= TABLE_META_TTL_MS ? entry.estimate.total : null;
+    if (!total) {
+      total = await this.#total(meta);
+      if (total.totalIsEstimate) entry.estimate = { total, at: Date.now() };
+    }
     return {
       columns: meta.columns.map(columnInfo),
       rows: pageRows,
@@ -253,11 +357,20 @@ export class MysqlSession implements EngineSession {
   async dropTable(database: string, table: string): Promise<void> {
     const meta = await this.#tableMeta(database, table);
     const statement = meta.kind === 'view' ? 'DROP VIEW' : 'DROP TABLE';
-    await this.#run(`${statement} ${qualifiedTable(database, table)}`, [], `drop "${table}"`);
+    try {
+      await this.#run(`${statement} ${qualifiedTable(database, table)}`, [], `drop "${table}"`);
+    } finally {
+      this.#forgetTables(database);
+    }
   }
 
   async query(database: string, text: string, options: QueryOptions): Promise<QueryResult> {
-    return runConsoleQuery(this.#target, this.#dialect, database, text, options);
+    try {
+      return await runConsoleQuery(this.#target, this.#dialect, database, text, options);
+    } finally {
+      // The console runs any statement, DDL on any database included: readRows reads tables afresh.
+      this.#forgetTables();
+    }
   }
 
   // ---- internals -------------------------------------------------------------------------------
@@ -330,7 +443,7 @@ export class MysqlSession implements EngineSession {
     return meta;
   }
 
-  async #total(meta: TableMeta): Promise<Pick<RowPage, 'total' | 'totalIsEstimate'>> {
+  async #total(meta: TableMeta): Promise<RowTotal> {
     if (meta.kind === 'view') return {};
     const rows = await this.#run<RowDataPacket[]>(
       'SELECT TABLE_ROWS AS estimate FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
