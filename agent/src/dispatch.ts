@@ -90,6 +90,12 @@ async function* checkedChunks(body: AsyncIterable<unknown>): AsyncGenerator<Dump
 }
 
 /** An abort signal for one call: aborted by the caller's signal, and always when the call ends. */
+/**
+ * The abort reason of a call that has finished: one shared AbortError, since `abort()` without a
+ * reason builds a new DOMException (with its stack) for every call, a good part of a fast command.
+ */
+const CALL_FINISHED = new DOMException('The call has finished.', 'AbortError');
+
 function linkedController(outer?: AbortSignal): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const forward = () => controller.abort(outer?.reason);
@@ -99,7 +105,7 @@ function linkedController(outer?: AbortSignal): { signal: AbortSignal; dispose()
     signal: controller.signal,
     dispose() {
       outer?.removeEventListener('abort', forward);
-      controller.abort();
+      controller.abort(CALL_FINISHED);
     },
   };
 }
