@@ -62,24 +62,39 @@ export class NodeBridge {
       if (this.#streams.has(request.streamId)) throw new InvalidInputError(`Stream ${request.streamId} is already open.`, 'streamId');
       const controller = new AbortController();
       const iterable = this.#executor.stream(request.name as StreamName, request.args as never, { signal: controller.signal });
-      this.#streams.set(request.streamId, { controller, iterator: iterable[Symbol.asyncIterator](), pending: undefined });
+      this.#streams.set(request.streamId, { controller, iterator: iterable[Symbol.asyncIterator](), pending: undefined, turn: Promise.resolve() });
       return null;
     });
   }
 
+  /**
+   * The control plane keeps several `Next` calls in flight; they are answered strictly one after
+   * the other, in the order they arrived, each with the items produced after the previous batch.
+   */
   async #next(streamId: string): Promise<Envelope<StreamBatch>> {
     return envelope(async () => {
       const stream = this.#streams.get(streamId);
       if (!stream) throw new InvalidInputError(`Stream ${streamId} is not open.`, 'streamId');
-      try {
-        const batch = await collectBatch(stream);
-        if (batch.done) this.#streams.delete(streamId);
-        return batch;
-      } catch (error) {
-        this.#streams.delete(streamId);
-        throw error;
-      }
+      const batch = stream.turn.then(() => this.#collect(streamId, stream));
+      stream.turn = batch.then(
+        () => undefined,
+        () => undefined,
+      );
+      return batch;
     });
+  }
+
+  async #collect(streamId: string, stream: OpenStream): Promise<StreamBatch> {
+    // The stream may have ended, failed or been cancelled while this call waited its turn.
+    if (this.#streams.get(streamId) !== stream) throw new InvalidInputError(`Stream ${streamId} is not open.`, 'streamId');
+    try {
+      const batch = await collectBatch(stream);
+      if (batch.done) this.#streams.delete(streamId);
+      return batch;
+    } catch (error) {
+      this.#streams.delete(streamId);
+      throw error;
+    }
   }
 
   #cancel(streamId: string): void {
@@ -112,6 +127,8 @@ interface OpenStream {
   readonly iterator: AsyncIterator<unknown>;
   /** A `next()` that outlived the last poll window; the following `Next` picks it up first. */
   pending: Promise<IteratorResult<unknown>> | undefined;
+  /** Settles when the `Next` calls received so far are answered; the next one waits for it. */
+  turn: Promise<void>;
 }
 
 /**

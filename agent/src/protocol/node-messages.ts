@@ -62,6 +62,15 @@ export const STREAM_POLL_MS = 15_000;
  */
 export const STREAM_LINGER_MS = 8;
 
+/**
+ * `Next` calls the control plane keeps in flight per stream. With one, the node sits idle from
+ * sending a batch until the next request arrives (a round trip plus the time both processes wait
+ * for a core), and the dump tool stalls once the read-ahead is full; with two, the node already
+ * holds the next request when it finishes a batch. The node answers them in order, one batch at
+ * a time, so at most this many batches are on the way.
+ */
+export const STREAM_NEXT_IN_FLIGHT = 2;
+
 /** At most this many items are returned by one `Next`. */
 export const STREAM_BATCH_ITEMS = 256;
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   NodeClientMethods,
+  STREAM_NEXT_IN_FLIGHT,
   STREAM_POLL_MS,
   type CallOptions,
   type CommandArgs,
@@ -34,8 +35,11 @@ export interface HubExecutorOptions {
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 10 * 60_000;
 const DEFAULT_UPLOAD_TIMEOUT_MS = 6 * 60 * 60_000;
-/** `Next` answers within the poll window; this margin covers the round trip. */
-const NEXT_TIMEOUT_MS = STREAM_POLL_MS + 30_000;
+/**
+ * `Next` answers within the poll window once the requests before it are answered (the node takes
+ * them in order); this covers those and the round trip.
+ */
+const NEXT_TIMEOUT_MS = STREAM_NEXT_IN_FLIGHT * STREAM_POLL_MS + 30_000;
 
 /**
  * Runs protocol commands on a node over its hub connection. It behaves like the in-process
@@ -75,19 +79,24 @@ export class HubExecutor implements CommandExecutor {
         unwrap(await executor.#invoke<Envelope<null>>(NodeClientMethods.openStream, { streamId, name, args: asJson(args) }, executor.#options.commandTimeoutMs, options?.signal));
         let finished = false;
         const next = () => executor.#invoke<Envelope<StreamBatch>>(NodeClientMethods.next, streamId, NEXT_TIMEOUT_MS, options?.signal);
-        // One request stays in flight while the caller consumes the current batch, so a dump moves
-        // at the speed of the link rather than one round trip per batch; memory stays bounded by
-        // two batches.
-        let pending: Promise<Envelope<StreamBatch>> | undefined = next();
+        // Requests stay in flight while the caller consumes the current batch, so a dump moves at
+        // the speed of the link rather than one round trip per batch; memory stays bounded by the
+        // batches requested. Requests answered after the end (the stream is gone) are ignored.
+        const pending: Promise<Envelope<StreamBatch>>[] = [];
+        const request = () => {
+          const call = next();
+          call.catch(() => undefined); // surfaces when awaited; never unhandled if left behind
+          pending.push(call);
+        };
+        while (pending.length < STREAM_NEXT_IN_FLIGHT) request();
         try {
-          while (!finished && pending) {
-            const batch: StreamBatch = unwrap(await pending);
+          while (!finished) {
+            const batch: StreamBatch = unwrap(await pending.shift()!);
             finished = batch.done;
-            pending = finished ? undefined : next();
+            if (!finished) request();
             for (const item of batch.items) yield item as StreamItem<K>;
           }
         } finally {
-          pending?.catch(() => undefined);
           // The reader left early (or failed): stop the producer on the node.
           if (!finished) await executor.#connection.send(NodeClientMethods.cancel, streamId).catch(() => undefined);
         }
