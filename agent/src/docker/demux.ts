@@ -44,3 +44,54 @@ export class FrameDecoder {
     return this.#pending.length;
   }
 }
+
+/**
+ * The same frames as byte streams, for consumers of bytes rather than lines (a dump, a command's
+ * stderr): payload bytes are handed out as views of the chunk they arrived in, so a frame split over
+ * two chunks comes out as two pieces and nothing is copied but a header split between chunks (at
+ * most 7 bytes). {@link FrameDecoder} instead joins the rest of the chunk onto a split frame, which
+ * for a dump (frames of up to 32 KiB, reads of up to 64 KiB) copied about 0.7 bytes per byte.
+ */
+export class PayloadDecoder {
+  #stream: Frame['stream'] = 'stdout';
+  /** Payload bytes of the current frame still to come. */
+  #remaining = 0;
+  /** The start of a header split between chunks. */
+  #header: Buffer = EMPTY;
+
+  /** Adds a chunk and returns the payload pieces in it, in order; pieces of one frame share its stream. */
+  push(chunk: Buffer): Frame[] {
+    const pieces: Frame[] = [];
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.#remaining > 0) {
+        const end = Math.min(chunk.length, offset + this.#remaining);
+        pieces.push({ stream: this.#stream, payload: chunk.subarray(offset, end) });
+        this.#remaining -= end - offset;
+        offset = end;
+      } else if (this.#header.length === 0 && chunk.length - offset >= HEADER_BYTES) {
+        this.#startFrame(chunk, offset);
+        offset += HEADER_BYTES;
+      } else {
+        const taken = chunk.subarray(offset, offset + HEADER_BYTES - this.#header.length);
+        this.#header = Buffer.concat([this.#header, taken]);
+        offset += taken.length;
+        if (this.#header.length === HEADER_BYTES) {
+          this.#startFrame(this.#header, 0);
+          this.#header = EMPTY;
+        }
+      }
+    }
+    return pieces;
+  }
+
+  /** Bytes of a frame still to come (its header or payload): zero between frames. */
+  get pendingBytes(): number {
+    return this.#header.length > 0 ? HEADER_BYTES - this.#header.length : this.#remaining;
+  }
+
+  #startFrame(bytes: Buffer, at: number): void {
+    this.#stream = bytes[at] === 2 ? 'stderr' : 'stdout';
+    this.#remaining = bytes.readUInt32BE(at + 4);
+  }
+}

@@ -1,7 +1,7 @@
 import { PassThrough, pipeline, type Duplex } from 'node:stream';
 import type { ExecCommand } from '@krint/engine-sdk';
 import type { Docker } from './client.js';
-import { FrameDecoder } from './demux.js';
+import { PayloadDecoder } from './demux.js';
 import { InternalError } from '../errors.js';
 
 /** stderr kept for the error message of a failed command: the end is where the reason is. */
@@ -14,8 +14,11 @@ const EXIT_CODE_WAIT_MS = 10_000;
  * writing. Bounded, so a slow consumer still slows the command down.
  */
 const READ_AHEAD_BYTES = 1024 * 1024;
-/** Socket reads (up to 64 KiB each) queued on the reading side of the read-ahead. */
-const READ_AHEAD_CHUNKS = 16;
+/**
+ * Socket reads (up to 64 KiB each) queued on the reading side of the read-ahead, on top of the
+ * {@link READ_AHEAD_BYTES} its writing side holds: one, so the read-ahead is the 1 MiB it says.
+ */
+const READ_AHEAD_CHUNKS = 1;
 
 interface StartedExec {
   readonly stream: Duplex;
@@ -77,7 +80,8 @@ export async function* execOutput(docker: Docker, containerId: string, command: 
   const started = await startExec(docker, containerId, command, false);
   const stop = () => started.stream.destroy();
   signal?.addEventListener('abort', stop, { once: true });
-  const frames = new FrameDecoder();
+  // Payload pieces as they arrive: frames split between reads are not joined, only the chunk is.
+  const frames = new PayloadDecoder();
   const stderr = new Tail(STDERR_TAIL_BYTES);
   let sawStderr = false;
   let pending: Buffer[] = [];
@@ -134,7 +138,7 @@ export async function execWithInput(docker: Docker, containerId: string, command
   const { stream } = started;
   const stop = () => stream.destroy();
   signal?.addEventListener('abort', stop, { once: true });
-  const frames = new FrameDecoder();
+  const frames = new PayloadDecoder();
   const output = new Tail(STDERR_TAIL_BYTES);
   // Reading runs beside writing: a command whose output fills the pipe would otherwise block.
   const drained = (async () => {
