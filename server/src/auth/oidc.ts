@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { createRemoteJWKSet, errors as JoseErrors, JWTPayload } from 'jose';
 import type { OidcConfig } from './config.js';
 import { randomSecret, safeEqual } from './secrets.js';
 import { AuthError, type AuthRole } from './types.js';
@@ -64,6 +64,8 @@ export class OidcClient {
       if (discovered.issuer.replace(/\/+$/, '') !== this.config.authority) {
         throw new Error(`the provider's issuer "${discovered.issuer}" is not Oidc__Authority "${this.config.authority}"`);
       }
+      // jose is imported here, on first use: a control plane without OIDC never loads it.
+      const { createRemoteJWKSet } = await import('jose');
       this.jwks = createRemoteJWKSet(new URL(discovered.jwks_uri), { cooldownDuration: this.options.jwksCooldownMs ?? 30_000, timeoutDuration: 10_000 });
       return discovered;
     })();
@@ -81,8 +83,10 @@ export class OidcClient {
     } catch (error) {
       throw new AuthError(`The identity provider cannot be reached: ${error instanceof Error ? error.message : String(error)}.`, 401, 'UNAUTHENTICATED');
     }
+    // Loaded by discover() already; this import only hands out the cached module.
+    const jose = await import('jose');
     try {
-      const { payload } = await jwtVerify(token, this.jwks!, {
+      const { payload } = await jose.jwtVerify(token, this.jwks!, {
         issuer: discovery.issuer,
         audience,
         algorithms: ALGORITHMS,
@@ -91,7 +95,7 @@ export class OidcClient {
       });
       return payload;
     } catch (error) {
-      throw new AuthError(`The token was refused: ${describeJoseError(error)}.`, 401, 'UNAUTHENTICATED');
+      throw new AuthError(`The token was refused: ${describeJoseError(error, jose.errors)}.`, 401, 'UNAUTHENTICATED');
     }
   }
 
@@ -170,7 +174,7 @@ export class OidcClient {
   }
 }
 
-function describeJoseError(error: unknown): string {
+function describeJoseError(error: unknown, joseErrors: typeof JoseErrors): string {
   if (error instanceof joseErrors.JWTExpired) return 'it has expired';
   if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim "${error.claim}" is not acceptable (${error.reason})`;
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'it is signed with a key the provider does not publish';
