@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import type { parse as ParseYaml } from 'yaml';
 import { loadAuthConfig, type AuthConfig } from './auth/config.js';
 
 /**
@@ -114,6 +115,15 @@ interface YamlValues {
 function envValue(env: NodeJS.ProcessEnv, key: string): string | undefined {
   const value = env[key];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/**
+ * `yaml`, required only when a configuration file exists (most installations configure Krint with
+ * environment variables), and synchronously because loading the configuration is.
+ */
+function parseYaml(text: string): unknown {
+  const { parse } = createRequire(import.meta.url)('yaml') as { parse: typeof ParseYaml };
+  return parse(text);
 }
 
 function readYaml(env: NodeJS.ProcessEnv, cwd: string, problems: string[]): { file: string | null; values: YamlValues } {
