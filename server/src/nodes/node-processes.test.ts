@@ -320,11 +320,23 @@ describe.skipIf(!ready)('nodes as separate processes', () => {
   }, 90_000);
 
   it('fails a backup cleanly when the node dies mid-dump; the instance is untouched and the node comes back', async () => {
+    // A dump of this database takes well under a second, so the node is killed while the dump is
+    // held open on purpose: a session locks the table and pg_dump waits for it, stream running.
+    const { stdout } = await run('docker', ['ps', '-q', '--filter', `label=krint.instance=${instanceId}`]);
+    const container = stdout.trim();
+    expect(container).not.toBe('');
+    const psql = (...commands: string[]) =>
+      run('docker', ['exec', '-e', `PGPASSWORD=${DB_PASSWORD}`, container, 'psql', '-U', 'postgres', '-d', 'shop', '-v', 'ON_ERROR_STOP=1', '-tA', ...commands.flatMap((command) => ['-c', command])]);
+    const locksOnItems = async (granted: boolean) =>
+      Number((await psql(`select count(*) from pg_locks where relation = 'items'::regclass and granted = ${granted}`)).stdout.trim());
+    const holder = psql('BEGIN', 'LOCK TABLE items IN ACCESS EXCLUSIVE MODE', 'SELECT pg_sleep(8)', 'COMMIT');
+    await until('the table lock to be held', async () => (await locksOnItems(true)) > 0, 10_000);
     const backup = gql(`mutation { backupNow(instanceId: "${instanceId}") { __typename ... on Backup { status } ... on Error { message } } }`);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await until('pg_dump to wait for the table', async () => (await locksOnItems(false)) > 0, 10_000);
     await stop(nodes.get('edge-a'), 'SIGKILL');
     const result = await backup;
     expect(result.backupNow.__typename).toMatch(/Error$/);
+    await holder;
     const offline = await gql(`{ instance(id: "${instanceId}") { ... on Instance { state } } backups(instanceId: "${instanceId}") { status } }`);
     expect(offline.instance.state).toBe('NODE_OFFLINE');
     expect(offline.backups.filter((b: { status: string }) => b.status === 'SUCCEEDED')).toHaveLength(1);
