@@ -29,11 +29,11 @@ const MEMORY_TARGET_MB = 150;
  */
 const MEMORY_NOTE =
   'The peak does not follow the dump size (chunks are pulled one at a time with at most 1 MiB read ahead); it is what the process holds besides the dump. ' +
-  'At rest the agent holds about 100 MB: about 30 MB of that is the `tsx` loader (the same agent bundled without a loader rests at 69 MB) and about 26 MB is dockerode, which loads ssh2 and gRPC at import although Krint uses neither. ' +
+  'At rest the agent holds about 90 MB, about 30 MB of that the `tsx` loader. Its Docker client is a small one of its own over `node:http`; dockerode, used before, loaded ssh2 and gRPC at import although Krint uses neither, and held 10–15 MB more at rest (about 25 MB in a bare process). ' +
   'Engines load their database driver on first use, so before the dumps the process holds what the provisioning rounds loaded (the PostgreSQL, Redis and MariaDB drivers: 20–25 MB). ' +
   'Streaming adds 15–20 MB: V8 collects dead chunk Buffers under external-memory pressure, about every 30 MB of them. ' +
-  'In some runs one of those collections (or the provisioning before) grows V8\'s young generation to its full 2 × 16 MB, which lifts the peak by about 16 MB: two full runs peaked at 137 and 144 MB, and seven shorter runs (100 MB to 1 GB databases, one provisioning round or none) at 135–159 MB, three of them over 150 MB. ' +
-  'Staying under 150 MB in every run needs a process without a run-time loader, or a Docker client without the unused transports, not a change to the dump path.';
+  'In some runs one of those collections (or the provisioning before) grows V8\'s young generation to its full 2 × 16 MB, which lifts the peak by about 16 MB: with dockerode, two full runs peaked at 137 and 144 MB, and seven shorter runs (100 MB to 1 GB databases, one provisioning round or none) at 135–159 MB, three of them over 150 MB. ' +
+  'The margin under 150 MB comes from what the process holds at rest (the loader, the Docker client), not from the dump path.';
 
 const startedAt = Date.now();
 const workDir = mkdtempSync(path.join(tmpdir(), 'krint-engines-bench-'));

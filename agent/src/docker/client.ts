@@ -1,14 +1,16 @@
-import Docker from 'dockerode';
+import { DockerClient } from './api.js';
 
 /**
- * The Docker client of this agent. `DOCKER_HOST` (unix:// or tcp://) is honoured by dockerode
- * itself; without it the local socket is used.
+ * The Docker client of this agent: `DOCKER_HOST` (unix:// or tcp://) when set, otherwise the
+ * local socket.
  */
 export function createDockerClient(): Docker {
-  return new Docker();
+  return new DockerClient();
 }
 
-export type { Docker };
+/** The client every function in this folder takes. */
+export type Docker = DockerClient;
+export { DockerApiError, DockerStreamError } from './api.js';
 
 /** The HTTP status of an error raised by the Docker API, when it has one. */
 export function dockerStatusCode(error: unknown): number | undefined {
@@ -31,10 +33,8 @@ export function dockerReason(error: unknown): string {
     if (typeof json === 'object' && json !== null && typeof (json as { message?: unknown }).message === 'string') {
       return (json as { message: string }).message;
     }
-    const reason = (error as { reason?: unknown }).reason;
     const message = (error as { message?: unknown }).message;
-    if (typeof message === 'string' && message.length > 0) return message.replace(/^\(HTTP code \d+\) [^-]*- /, '');
-    if (typeof reason === 'string') return reason;
+    if (typeof message === 'string' && message.length > 0) return message;
   }
   return String(error);
 }

@@ -44,7 +44,7 @@ export class ExecSessionTable {
       AttachStderr: true,
       Tty: true,
     });
-    const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
+    const stream = await exec.start({ tty: true });
     const sessionId = randomUUID();
     const resize = async (columns: number, rows: number) => {
       await exec.resize({ w: columns, h: rows });

@@ -35,7 +35,7 @@ async function startExec(docker: Docker, containerId: string, command: ExecComma
     AttachStderr: true,
     Tty: false,
   });
-  const stream = (await exec.start({ hijack: true, stdin: withStdin })) as Duplex;
+  const stream = await exec.start();
   return { stream, exitCode: () => waitForExitCode(exec) };
 }
 

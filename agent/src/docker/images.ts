@@ -1,4 +1,5 @@
 import type { ProgressEvent } from '../protocol/commands.js';
+import type { PullProgress } from './api-types.js';
 import { type Docker, dockerReason, isDockerNotFound } from './client.js';
 import { UnavailableError } from '../errors.js';
 
@@ -12,24 +13,24 @@ export async function* pullImage(docker: Docker, image: string, signal?: AbortSi
     return;
   }
   yield { phase: 'pull', message: `Pulling image ${image}…` };
-  let stream: NodeJS.ReadableStream;
+  const progress = docker.pull(image, signal ? { signal } : {});
   try {
-    stream = (await docker.pull(image, { abortSignal: signal })) as NodeJS.ReadableStream;
-  } catch (error) {
-    throw pullFailed(image, dockerReason(error));
-  }
-  let pending = '';
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-    pending += chunk.toString();
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) {
-      const event = parsePullLine(image, line);
-      if (event) yield event;
+    for (;;) {
+      let next: IteratorResult<PullProgress>;
+      try {
+        next = await progress.next();
+      } catch (error) {
+        // An abort is the caller's doing, not a failed pull.
+        if (signal?.aborted) throw error;
+        throw pullFailed(image, dockerReason(error));
+      }
+      if (next.done) break;
+      yield toProgressEvent(image, next.value);
     }
+  } finally {
+    // A consumer that stops early closes the connection instead of leaving the pull streaming.
+    await progress.return(undefined);
   }
-  const last = parsePullLine(image, pending);
-  if (last) yield last;
   // Docker reports some failures only in the stream; the image existing afterwards is the proof.
   if (!(await imageExists(docker, image))) throw pullFailed(image, 'the image is still missing after the pull');
   yield { phase: 'pull', message: `Image ${image} is ready.` };
@@ -45,23 +46,7 @@ export async function imageExists(docker: Docker, image: string): Promise<boolea
   }
 }
 
-interface PullLine {
-  status?: string;
-  id?: string;
-  error?: string;
-  errorDetail?: { message?: string };
-  progressDetail?: { current?: number; total?: number };
-}
-
-function parsePullLine(image: string, line: string): ProgressEvent | undefined {
-  if (line.trim() === '') return undefined;
-  let parsed: PullLine;
-  try {
-    parsed = JSON.parse(line) as PullLine;
-  } catch {
-    return undefined;
-  }
-  if (parsed.error || parsed.errorDetail?.message) throw pullFailed(image, parsed.errorDetail?.message ?? parsed.error ?? 'unknown error');
+function toProgressEvent(image: string, parsed: PullProgress): ProgressEvent {
   const message = [parsed.id, parsed.status].filter(Boolean).join(': ');
   const { current, total } = parsed.progressDetail ?? {};
   return {

@@ -22,23 +22,20 @@ export async function* followLogs(docker: Docker, containerId: string, options: 
   const container = docker.getContainer(containerId);
   const { Config } = await container.inspect();
   if (options.signal?.aborted) return;
-  const raw = (await container.logs({
-    follow: options.follow as true,
+  const raw = await container.logs({
+    follow: options.follow,
     stdout: true,
     stderr: true,
     timestamps: true,
     tail: options.tail,
-    ...(options.signal ? { abortSignal: options.signal } : {}),
-  })) as unknown as NodeJS.ReadableStream | Buffer;
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   const parser = new LogParser({ multiplexed: !Config.Tty });
-  const source: Iterable<Buffer> | AsyncIterable<Buffer | string> = Buffer.isBuffer(raw) ? [raw] : (raw as AsyncIterable<Buffer>);
-  const stop = () => {
-    if (!Buffer.isBuffer(raw)) (raw as unknown as { destroy?: () => void }).destroy?.();
-  };
+  const stop = () => raw.destroy();
   options.signal?.addEventListener('abort', stop, { once: true });
   try {
-    for await (const chunk of source) {
-      const lines = parser.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    for await (const chunk of raw as AsyncIterable<Buffer>) {
+      const lines = parser.push(chunk);
       if (lines.length > 0) yield { lines };
     }
     const rest = parser.flush();

@@ -1,11 +1,8 @@
 import type { ContainerStats } from '../protocol/commands.js';
+import type { ContainerStatsSample } from './api-types.js';
 import { type Docker, isDockerNotFound } from './client.js';
 
-interface RawStats {
-  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
-  precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
-  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
-}
+type RawStats = ContainerStatsSample;
 
 const ZERO: ContainerStats = { cpuPercent: 0, memoryBytes: 0, memoryLimitBytes: 0 };
 
@@ -17,7 +14,7 @@ const ZERO: ContainerStats = { cpuPercent: 0, memoryBytes: 0, memoryLimitBytes: 
 export async function containerStats(docker: Docker, containerId: string): Promise<ContainerStats> {
   let raw: RawStats;
   try {
-    raw = (await docker.getContainer(containerId).stats({ stream: false })) as RawStats;
+    raw = await docker.getContainer(containerId).stats();
   } catch (error) {
     if (isDockerNotFound(error)) return ZERO;
     throw error;
