@@ -21,7 +21,7 @@ import { NodeHub } from './node-hub.js';
  *    the peak memory of both processes;
  * 3. how many idle nodes (official SignalR clients in helper processes, registered and pinging)
  *    one control plane holds, with its CPU and memory.
- * Sizes: BENCH_DUMP_MB (default 1024), BENCH_DUMP_ROUNDS (default 3: local and node dumps
+ * Sizes: BENCH_DUMP_MB (default 1024), BENCH_DUMP_ROUNDS (default 5: local and node dumps
  * interleaved, medians reported, since the two cores are shared with PostgreSQL and the dump
  * tool), BENCH_IDLE_NODES (default 1000), BENCH_QUERIES (default 500).
  * BENCH_NODE_FLAGS: extra Node.js flags for the node process, e.g. `--cpu-prof --cpu-prof-dir=…`
@@ -31,7 +31,7 @@ const run = promisify(execFile);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../../..');
 const DUMP_MB = Number(process.env.BENCH_DUMP_MB ?? 1024);
-const DUMP_ROUNDS = Math.max(1, Number(process.env.BENCH_DUMP_ROUNDS ?? 3));
+const DUMP_ROUNDS = Math.max(1, Number(process.env.BENCH_DUMP_ROUNDS ?? 5));
 const IDLE_NODES = Number(process.env.BENCH_IDLE_NODES ?? 1000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 500);
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
@@ -204,7 +204,8 @@ async function main(): Promise<void> {
     const dumpNote =
       dumpRatio >= 0.8
         ? `The dump target is met. ${transport} Single rounds vary with the load on the shared cores (this run's ratios by round: ${roundRatios}), hence ${DUMP_ROUNDS} interleaved rounds and medians.`
-        : `Why the dump target is missed in this run: ${transport} Single rounds vary with the load on the shared cores (this run's ratios by round: ${roundRatios}); profile both processes (BENCH_NODE_FLAGS, and \`node --cpu-prof --import tsx\` for this file) to see where the time goes.`;
+        : `Why the dump target is missed in this run: ${transport} Single rounds vary with the load on the shared cores (this run's ratios by round: ${roundRatios}), and the node path needs about twice the CPU of the local one (the CPU row), which the cores shared with PostgreSQL and \`pg_dumpall\` do not always have to spare. ` +
+          'In CPU profiles of a dump (BENCH_NODE_FLAGS for the node, `node --cpu-prof --import tsx` for this file), a third of the node\'s time is garbage collection and a sixth the official client\'s framing, which copies each batch three times (MessagePack encoding, the length prefix, the send queue joining its buffers) and so also drives most of those collections; on the control plane, garbage collection is 40% and joining WebSocket frames into messages most of the rest. Framing a batch with one copy on the node is the next step.';
     const idleNote = rssAfter < rssBefore ? ' The RSS difference for the idle connections is negative because a garbage collection ran in between; the total is what counts.' : '';
     writeBenchSection('nodes', `## Nodes (control plane ↔ node over the hub)
 
