@@ -10,5 +10,3 @@ export type { EngineRegistryOptions } from './engines.js';
 export { InternalError, TimeoutError, UnavailableError, WireFailure, errorCode, fromWireError, redact, toWireError } from './errors.js';
 export { LABEL_ENGINE, LABEL_INSTANCE, LABEL_MANAGED, LABEL_VERSION } from './docker/labels.js';
 export * from './protocol/node-messages.js';
-export { NodeProcess, type NodeLogger, type NodeProcessOptions, type NodeState } from './node/node-process.js';
-export { readNodeConfig, NodeConfigError, type NodeConfig } from './node/node-config.js';
