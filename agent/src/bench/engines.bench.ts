@@ -90,7 +90,7 @@ function report(provisioning: ProvisionSamples[], dump: DumpRestoreResult): stri
     `| restore of that script into a fresh instance (${dump.rows.toLocaleString('en')} rows checked), 2 restores each | ${mbps(dump.baselineRestore)} (${dump.baselineRestore.seconds.toFixed(1)} s) | ${mbps(dump.krintRestore)} (${dump.krintRestore.seconds.toFixed(1)} s) | ${restoreRatio.toFixed(2)}× | ≥ ${THROUGHPUT_TARGET}× (${verdict(restoreRatio >= THROUGHPUT_TARGET)}) |`,
     `| peak memory of the benchmark process (VmHWM) | — | ${peak.toFixed(0)} MB (${dump.peakBeforeMb.toFixed(0)} MB before the dumps) | — | < ${MEMORY_TARGET_MB} MB (${verdict(peak < MEMORY_TARGET_MB)}) |`,
     '',
-    `Readiness is probed on the engine's backoff (attempts at 0, 0.25, 0.75, 1.75, 3.75, 5.75 s … after the container starts), so a server that becomes ready near a slot boundary is seen up to 2 s later on one side or the other: single rounds jump between slots on both sides, which is why there are ${REPEATS} rounds and the mean is shown beside the median.`,
+    `Readiness is probed on the engine's backoff (attempts at 0, 0.1, 0.3, 0.7, 1.2, 1.7 s … after the container starts, then every 0.5 s), so a server that becomes ready just after an attempt is seen up to 0.5 s later on one side or the other: single rounds jump between attempts on both sides, which is why there are ${REPEATS} rounds and the mean is shown beside the median.`,
     '',
     `${peak < MEMORY_TARGET_MB ? 'Memory: under the target in this run, not by a wide margin.' : 'Why the memory target is missed in this run:'} ${MEMORY_NOTE}`,
     '',

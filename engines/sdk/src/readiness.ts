@@ -25,8 +25,11 @@ export interface ReadinessOptions {
 }
 
 const DEFAULT_CEILING_MS = 60_000;
-const DEFAULT_INITIAL_DELAY_MS = 250;
-const DEFAULT_MAX_DELAY_MS = 2_000;
+const DEFAULT_INITIAL_DELAY_MS = 100;
+// A probe is one cheap round trip, so probing twice a second costs nothing, while a longer cap
+// makes a server that became ready just after an attempt wait for the next one: with 2 s, a
+// PostgreSQL that is ready after 1.8 s was seen at 3.75 s.
+const DEFAULT_MAX_DELAY_MS = 500;
 
 /** Factories for the readiness strategies engines use. */
 export const Ready = {
