@@ -5,6 +5,7 @@ import {
   ConflictError,
   decodeCursor,
   encodeCursor,
+  ExpiringCache,
   InvalidInputError,
   MAX_PAGE_SIZE,
   NotFoundError,
@@ -80,7 +81,6 @@ interface CachedTable {
   readonly meta: TableMeta;
   /** Every result column's name, origin, type, length and flags; any change means the table changed. */
   readonly shape: string;
-  readonly loadedAt: number;
   /** A big table's estimated total and when it was read; exact counts are never reused. */
   estimate: { readonly total: RowTotal; readonly at: number } | null;
 }
@@ -103,7 +103,7 @@ export class MysqlSession implements EngineSession {
   readonly #target: ConnectionTarget;
   readonly #dialect: MysqlDialect;
   /** readRows' table metadata by database and table name (see {@link TABLE_META_TTL_MS}). */
-  readonly #tableCache = new Map<string, CachedTable>();
+  readonly #tableCache = new ExpiringCache<CachedTable>(TABLE_META_TTL_MS, MAX_CACHED_TABLES);
   #closed = false;
 
   constructor(target: ConnectionTarget, dialect: MysqlDialect) {
@@ -204,7 +204,7 @@ export class MysqlSession implements EngineSession {
    */
   async readRows(database: string, table: string, page: PageRequest): Promise<RowPage> {
     const cacheKey = `${database}\u0000${table}`;
-    const cached = this.#cachedTable(cacheKey);
+    const cached = this.#tableCache.get(cacheKey);
     if (cached) {
       const read = await this.#readPage(cached.meta, page, table, true);
       if (read && read.shape === cached.shape) return this.#rowPage(cached, read, page);
@@ -213,30 +213,17 @@ export class MysqlSession implements EngineSession {
     }
     const meta = await this.#tableMeta(database, table);
     const read = (await this.#readPage(meta, page, table, false))!;
-    const entry: CachedTable = { meta, shape: read.shape, loadedAt: Date.now(), estimate: null };
+    const entry: CachedTable = { meta, shape: read.shape, estimate: null };
     if (read.names.length === meta.columns.length && read.names.every((name, index) => name === meta.columns[index]!.name)) {
-      this.#tableCache.delete(cacheKey);
-      if (this.#tableCache.size >= MAX_CACHED_TABLES) this.#tableCache.delete(this.#tableCache.keys().next().value!);
       this.#tableCache.set(cacheKey, entry);
     }
     return this.#rowPage(entry, read, page);
   }
 
-  /** The cached metadata of a table while it is fresh; null when it must be read again. */
-  #cachedTable(cacheKey: string): CachedTable | null {
-    const cached = this.#tableCache.get(cacheKey);
-    if (!cached) return null;
-    if (Date.now() - cached.loadedAt > TABLE_META_TTL_MS) {
-      this.#tableCache.delete(cacheKey);
-      return null;
-    }
-    return cached;
-  }
-
   /** Forgets cached table metadata of one database (after DDL run through Krint), or of all. */
   #forgetTables(database?: string): void {
-    if (database === undefined) return this.#tableCache.clear();
-    for (const [key, cached] of this.#tableCache) if (cached.meta.database === database) this.#tableCache.delete(key);
+    if (database === undefined) this.#tableCache.clear();
+    else this.#tableCache.deleteWhere((cached) => cached.meta.database === database);
   }
 
   /**

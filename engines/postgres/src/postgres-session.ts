@@ -4,6 +4,7 @@ import {
   ConflictError,
   decodeCursor,
   encodeCursor,
+  ExpiringCache,
   InvalidInputError,
   MAX_PAGE_SIZE,
   NotFoundError,
@@ -103,7 +104,6 @@ interface CachedTable {
   readonly meta: TableMeta;
   /** Name, table, column number, type and modifier of every result column; any change means the table changed. */
   readonly shape: string;
-  readonly loadedAt: number;
   /** A big table's estimated total and when it was read; exact counts (small tables) are never reused. */
   estimate: { readonly total: RowTotal; readonly at: number } | null;
 }
@@ -145,7 +145,7 @@ export class PostgresSession implements EngineSession {
   readonly #target: ConnectionTarget;
   readonly #pools = new Map<string, pg.Pool>();
   /** readRows' table metadata by database and table name (see {@link TABLE_META_TTL_MS}). */
-  readonly #tableCache = new Map<string, CachedTable>();
+  readonly #tableCache = new ExpiringCache<CachedTable>(TABLE_META_TTL_MS, MAX_CACHED_TABLES);
   #password: string;
   #closed = false;
 
@@ -274,7 +274,7 @@ export class PostgresSession implements EngineSession {
    */
   async readRows(database: string, table: string, page: PageRequest): Promise<RowPage> {
     const cacheKey = `${database}\u0000${table}`;
-    const cached = this.#cachedTable(cacheKey);
+    const cached = this.#tableCache.get(cacheKey);
     if (cached) {
       const estimate = cached.estimate && Date.now() - cached.estimate.at <= TABLE_META_TTL_MS ? cached.estimate.total : null;
       const read = await this.#readPage(cached.meta, page, table, { stale: true, withStats: estimate === null });
@@ -284,30 +284,17 @@ export class PostgresSession implements EngineSession {
     }
     const meta = await this.#tableMeta(database, table);
     const read = (await this.#readPage(meta, page, table, { stale: false, withStats: true }))!;
-    const entry: CachedTable = { meta, shape: read.shape, loadedAt: Date.now(), estimate: null };
+    const entry: CachedTable = { meta, shape: read.shape, estimate: null };
     if (read.describesColumnsOf(meta)) {
-      this.#tableCache.delete(cacheKey);
-      if (this.#tableCache.size >= MAX_CACHED_TABLES) this.#tableCache.delete(this.#tableCache.keys().next().value!);
       this.#tableCache.set(cacheKey, entry);
     }
     return this.#rowPage(entry, read, null);
   }
 
-  /** The cached metadata of a table while it is fresh; null when it must be read again. */
-  #cachedTable(cacheKey: string): CachedTable | null {
-    const cached = this.#tableCache.get(cacheKey);
-    if (!cached) return null;
-    if (Date.now() - cached.loadedAt > TABLE_META_TTL_MS) {
-      this.#tableCache.delete(cacheKey);
-      return null;
-    }
-    return cached;
-  }
-
   /** Forgets cached table metadata of one database (after DDL run through Krint), or of all. */
   #forgetTables(database?: string): void {
-    if (database === undefined) return this.#tableCache.clear();
-    for (const [key, cached] of this.#tableCache) if (cached.meta.database === database) this.#tableCache.delete(key);
+    if (database === undefined) this.#tableCache.clear();
+    else this.#tableCache.deleteWhere((cached) => cached.meta.database === database);
   }
 
   /**

@@ -26,4 +26,5 @@ export type { EngineErrorCode } from './errors.js';
 export { EngineRegistry, describeInvalidEngine } from './registry.js';
 export { encodeCursor, decodeCursor } from './cursor.js';
 export { lazyModule } from './lazy-module.js';
+export { ExpiringCache } from './expiring-cache.js';
 export type { LazyModule } from './lazy-module.js';
