@@ -147,17 +147,15 @@ export interface HubProtocol {
  * record handed to every connection speaking that protocol.
  */
 export class SharedMessage {
-  #json: Payload | undefined;
-  #other: Map<HubProtocol, Payload> | undefined;
+  #encoded: Map<HubProtocol, Payload> | undefined;
 
   constructor(readonly message: HubMessage) {}
 
   encodeWith(protocol: HubProtocol): Payload {
-    if (protocol.name === 'json') return (this.#json ??= protocol.write(this.message));
-    const cached = this.#other?.get(protocol);
+    const cached = this.#encoded?.get(protocol);
     if (cached !== undefined) return cached;
     const encoded = protocol.write(this.message);
-    (this.#other ??= new Map()).set(protocol, encoded);
+    (this.#encoded ??= new Map()).set(protocol, encoded);
     return encoded;
   }
 }
