@@ -1,3 +1,4 @@
+import { ExpiringCache } from '@krint/engine-sdk';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { ApiToken, type AuthRole } from '../db/entities.js';
 import type { KrintOrm } from '../db/orm.js';
@@ -19,7 +20,7 @@ const MAX_VERIFIED_TOKENS = 1_000;
 /** API tokens for automation: shown once at creation, stored as SHA-256, with a name and an expiry. */
 export class ApiTokenStore {
   /** Recently verified tokens by hash: every request of a client would otherwise read the database. */
-  readonly #verified = new Map<string, { readonly record: ApiToken; readonly until: number }>();
+  readonly #verified = new ExpiringCache<ApiToken>(VERIFIED_TOKEN_TTL_MS, MAX_VERIFIED_TOKENS);
   /** Bumped by every revocation, so a lookup that raced with one is not remembered. */
   #revocations = 0;
 
@@ -48,13 +49,13 @@ export class ApiTokenStore {
     const hash = sha256Hex(token);
     const now = Date.now();
     const cached = this.#verified.get(hash);
-    if (cached && now < cached.until) return cached.record;
+    if (cached && !hasExpired(cached, now)) return cached;
     this.#verified.delete(hash);
     const revocations = this.#revocations;
     const em = this.orm.em.fork();
     const record = await em.findOne(ApiToken, { hash });
     if (!record) return null;
-    if (record.expiresAt && record.expiresAt.getTime() <= now) return null;
+    if (hasExpired(record, now)) return null;
     if (!record.lastUsedAt || now - record.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
       record.lastUsedAt = new Date(now);
       await em.flush();
@@ -62,8 +63,7 @@ export class ApiTokenStore {
     if (revocations !== this.#revocations) return record;
     // Trusted until the TTL or the token's expiry, whichever comes first (the TTL is shorter than
     // TOUCH_EVERY_MS, so lastUsedAt is still kept current by the reads in between).
-    if (this.#verified.size >= MAX_VERIFIED_TOKENS) this.#verified.delete(this.#verified.keys().next().value!);
-    this.#verified.set(hash, { record, until: Math.min(now + VERIFIED_TOKEN_TTL_MS, record.expiresAt?.getTime() ?? Infinity) });
+    this.#verified.set(hash, record);
     return record;
   }
 
@@ -84,4 +84,8 @@ export class ApiTokenStore {
     this.#verified.delete(record.hash);
     return record;
   }
+}
+
+function hasExpired(record: ApiToken, now: number): boolean {
+  return record.expiresAt !== null && record.expiresAt.getTime() <= now;
 }
