@@ -50,7 +50,13 @@ export class Vault {
 
   open(sealed: string): string {
     const known = this.#opened.get(sealed);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      // Kept as the most recently used, so a burst of other values (listing many users) does not
+      // push out the root passwords every data request opens.
+      this.#opened.delete(sealed);
+      this.#opened.set(sealed, known);
+      return known;
+    }
     const opened = this.#decrypt(sealed);
     if (this.#opened.size >= MAX_OPENED) this.#opened.delete(this.#opened.keys().next().value!);
     this.#opened.set(sealed, opened);
