@@ -39,12 +39,7 @@ export class LogBuffer {
   push(lines: readonly LogLine[]): void {
     const entries = lines.map((line) => ({ ...line, seq: this.#seq++ }));
     if (this.#paused) {
-      this.#held = this.#held.concat(entries);
-      const overflow = this.#held.length - this.capacity;
-      if (overflow > 0) {
-        this.#held = this.#held.slice(overflow);
-        this.dropped += overflow;
-      }
+      this.#held = this.#capped(this.#held.concat(entries));
       return;
     }
     this.#append(entries);
@@ -81,14 +76,15 @@ export class LogBuffer {
 
   #append(entries: BufferedLine[]): void {
     if (entries.length === 0) return;
-    const next = this.#lines.concat(entries);
-    const overflow = next.length - this.capacity;
-    if (overflow > 0) {
-      this.dropped += overflow;
-      this.#lines = next.slice(overflow);
-    } else {
-      this.#lines = next;
-    }
+    this.#lines = this.#capped(this.#lines.concat(entries));
+  }
+
+  /** The newest `capacity` lines of `list`, counting the older ones it drops. */
+  #capped(list: BufferedLine[]): BufferedLine[] {
+    const overflow = list.length - this.capacity;
+    if (overflow <= 0) return list;
+    this.dropped += overflow;
+    return list.slice(overflow);
   }
 }
 
