@@ -1,3 +1,5 @@
+import { InvalidDataError } from './errors/invalid-data.error.js';
+
 /** Separates records in the JSON hub protocol and in the handshake. */
 export const RECORD_SEPARATOR = '\u001e';
 export const RECORD_SEPARATOR_CODE = 0x1e;
@@ -91,6 +93,61 @@ export type HubMessage =
  */
 export function isTrackable(type: number): boolean {
   return type >= MessageType.Invocation && type <= MessageType.CancelInvocation;
+}
+
+// ── checks shared by the codecs ──────────────────────────────────────────────────────────────
+// Each codec takes the raw fields out of its own format, then hands them here, so both protocols
+// refuse the same things with the same texts.
+
+/** The raw fields of an Invocation or StreamInvocation, as a codec read them. */
+export interface RawInvocationFields {
+  readonly invocationId: unknown;
+  readonly target: unknown;
+  readonly arguments: unknown;
+  readonly streamIds: unknown;
+}
+
+/**
+ * Checks an incoming Invocation or StreamInvocation. `keepEmptyStreamIds` keeps an empty
+ * `streamIds` array on the message (the JSON codec does) instead of dropping it (MessagePack).
+ */
+export function checkedInvocation(
+  type: typeof MessageType.Invocation | typeof MessageType.StreamInvocation,
+  fields: RawInvocationFields,
+  keepEmptyStreamIds: boolean,
+): InvocationMessage | StreamInvocationMessage {
+  const invocationId = checkedOptionalString(fields.invocationId, 'invocationId');
+  const { target, arguments: args, streamIds } = fields;
+  if (typeof target !== 'string' || target === '') throw new InvalidDataError("Missing required property 'target'.");
+  if (!Array.isArray(args)) throw new InvalidDataError("Missing required property 'arguments'.");
+  if (streamIds !== undefined && streamIds !== null && !(Array.isArray(streamIds) && streamIds.every((id) => typeof id === 'string'))) {
+    throw new InvalidDataError("Property 'streamIds' must be an array of strings.");
+  }
+  const ids = Array.isArray(streamIds) && (keepEmptyStreamIds || streamIds.length > 0) ? (streamIds as string[]) : undefined;
+  if (type === MessageType.StreamInvocation) {
+    if (invocationId === undefined) throw new InvalidDataError("Missing required property 'invocationId'.");
+    return { type, invocationId, target, arguments: args, ...(ids ? { streamIds: ids } : {}) };
+  }
+  return { type, target, arguments: args, ...(invocationId !== undefined ? { invocationId } : {}), ...(ids ? { streamIds: ids } : {}) };
+}
+
+/** A string field that may be missing (`undefined` or `null`) but, when present, is not empty. */
+export function checkedOptionalString(field: unknown, name: string): string | undefined {
+  if (field === undefined || field === null) return undefined;
+  if (typeof field !== 'string' || field === '') throw new InvalidDataError(`Property '${name}' must be a non-empty string.`);
+  return field;
+}
+
+export function checkedInvocationId(field: unknown): string {
+  const id = checkedOptionalString(field, 'invocationId');
+  if (id === undefined) throw new InvalidDataError("Missing required property 'invocationId'.");
+  return id;
+}
+
+/** Checks an incoming Ack or Sequence: the sequence id must be an integer. */
+export function checkedSequence(type: typeof MessageType.Ack | typeof MessageType.Sequence, sequenceId: unknown): AckMessage | SequenceMessage {
+  if (typeof sequenceId !== 'number' || !Number.isInteger(sequenceId)) throw new InvalidDataError("Missing required property 'sequenceId'.");
+  return { type, sequenceId };
 }
 
 /** What travels in one transport frame: text for the JSON protocol, bytes for MessagePack. */

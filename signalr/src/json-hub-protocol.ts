@@ -1,5 +1,16 @@
 import { InvalidDataError } from './errors/invalid-data.error.js';
-import { MessageType, RECORD_SEPARATOR, type HubMessage, type HubProtocol, type Payload, type RecordSplitter } from './hub-protocol.js';
+import {
+  checkedInvocation,
+  checkedInvocationId,
+  checkedOptionalString,
+  checkedSequence,
+  MessageType,
+  RECORD_SEPARATOR,
+  type HubMessage,
+  type HubProtocol,
+  type Payload,
+  type RecordSplitter,
+} from './hub-protocol.js';
 import { RecordReader } from './record-reader.js';
 
 /**
@@ -49,30 +60,19 @@ export function parseJsonMessage(record: string): HubMessage | undefined {
 
   switch (type) {
     case MessageType.Invocation:
-    case MessageType.StreamInvocation: {
-      const target = value['target'];
-      const args = value['arguments'];
-      const invocationId = optionalString(value, 'invocationId');
-      if (typeof target !== 'string' || target === '') throw new InvalidDataError("Missing required property 'target'.");
-      if (!Array.isArray(args)) throw new InvalidDataError("Missing required property 'arguments'.");
-      const streamIds = value['streamIds'];
-      if (streamIds !== undefined && streamIds !== null && !(Array.isArray(streamIds) && streamIds.every((id) => typeof id === 'string'))) {
-        throw new InvalidDataError("Property 'streamIds' must be an array of strings.");
-      }
-      const ids = Array.isArray(streamIds) ? (streamIds as string[]) : undefined;
-      if (type === MessageType.StreamInvocation) {
-        if (invocationId === undefined) throw new InvalidDataError("Missing required property 'invocationId'.");
-        return { type, invocationId, target, arguments: args, ...(ids ? { streamIds: ids } : {}) };
-      }
-      return { type, target, arguments: args, ...(invocationId !== undefined ? { invocationId } : {}), ...(ids ? { streamIds: ids } : {}) };
-    }
+    case MessageType.StreamInvocation:
+      return checkedInvocation(
+        type,
+        { invocationId: value['invocationId'], target: value['target'], arguments: value['arguments'], streamIds: value['streamIds'] },
+        true,
+      );
     case MessageType.StreamItem: {
-      const invocationId = requiredId(value);
+      const invocationId = checkedInvocationId(value['invocationId']);
       if (!('item' in value)) throw new InvalidDataError("Missing required property 'item'.");
       return { type, invocationId, item: value['item'] };
     }
     case MessageType.Completion: {
-      const invocationId = requiredId(value);
+      const invocationId = checkedInvocationId(value['invocationId']);
       const error = value['error'];
       const hasResult = 'result' in value;
       if (error !== undefined && error !== null) {
@@ -83,22 +83,17 @@ export function parseJsonMessage(record: string): HubMessage | undefined {
       return hasResult ? { type, invocationId, result: value['result'], hasResult } : { type, invocationId, hasResult };
     }
     case MessageType.CancelInvocation:
-      return { type, invocationId: requiredId(value) };
+      return { type, invocationId: checkedInvocationId(value['invocationId']) };
     case MessageType.Ping:
       return { type };
     case MessageType.Close: {
-      const error = optionalString(value, 'error');
+      const error = checkedOptionalString(value['error'], 'error');
       const allowReconnect = value['allowReconnect'] === true;
       return { type, ...(error !== undefined ? { error } : {}), allowReconnect };
     }
     case MessageType.Ack:
-    case MessageType.Sequence: {
-      const sequenceId = value['sequenceId'];
-      if (typeof sequenceId !== 'number' || !Number.isInteger(sequenceId)) {
-        throw new InvalidDataError("Missing required property 'sequenceId'.");
-      }
-      return { type, sequenceId };
-    }
+    case MessageType.Sequence:
+      return checkedSequence(type, value['sequenceId']);
     default:
       return undefined;
   }
@@ -106,17 +101,4 @@ export function parseJsonMessage(record: string): HubMessage | undefined {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function optionalString(value: Record<string, unknown>, key: string): string | undefined {
-  const field = value[key];
-  if (field === undefined || field === null) return undefined;
-  if (typeof field !== 'string' || field === '') throw new InvalidDataError(`Property '${key}' must be a non-empty string.`);
-  return field;
-}
-
-function requiredId(value: Record<string, unknown>): string {
-  const id = optionalString(value, 'invocationId');
-  if (id === undefined) throw new InvalidDataError("Missing required property 'invocationId'.");
-  return id;
 }

@@ -1,6 +1,15 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { InvalidDataError } from './errors/invalid-data.error.js';
-import { MessageType, type HubMessage, type HubProtocol, type Payload, type RecordSplitter } from './hub-protocol.js';
+import {
+  checkedInvocation,
+  checkedInvocationId,
+  checkedSequence,
+  MessageType,
+  type HubMessage,
+  type HubProtocol,
+  type Payload,
+  type RecordSplitter,
+} from './hub-protocol.js';
 import { LengthPrefixedReader, prefixSize, writePrefix } from './length-prefixed-reader.js';
 
 /** Completion kinds of the MessagePack protocol. */
@@ -91,33 +100,18 @@ function parseArray(value: unknown): HubMessage | undefined {
   if (typeof type !== 'number' || !Number.isInteger(type)) throw new InvalidDataError('The message type must be an integer.');
   switch (type) {
     case MessageType.Invocation:
-    case MessageType.StreamInvocation: {
+    case MessageType.StreamInvocation:
       need(fields, 5, type);
       checkHeaders(fields[1]);
-      const invocationId = optionalId(fields[2]);
-      const target = fields[3];
-      const args = fields[4];
-      if (typeof target !== 'string' || target === '') throw new InvalidDataError("Missing required property 'target'.");
-      if (!Array.isArray(args)) throw new InvalidDataError("Missing required property 'arguments'.");
-      const streamIds = fields[5];
-      if (streamIds !== undefined && streamIds !== null && !(Array.isArray(streamIds) && streamIds.every((id) => typeof id === 'string'))) {
-        throw new InvalidDataError("Property 'streamIds' must be an array of strings.");
-      }
-      const ids = Array.isArray(streamIds) && streamIds.length > 0 ? (streamIds as string[]) : undefined;
-      if (type === MessageType.StreamInvocation) {
-        if (invocationId === undefined) throw new InvalidDataError("Missing required property 'invocationId'.");
-        return { type, invocationId, target, arguments: args, ...(ids ? { streamIds: ids } : {}) };
-      }
-      return { type, target, arguments: args, ...(invocationId !== undefined ? { invocationId } : {}), ...(ids ? { streamIds: ids } : {}) };
-    }
+      return checkedInvocation(type, { invocationId: fields[2], target: fields[3], arguments: fields[4], streamIds: fields[5] }, false);
     case MessageType.StreamItem:
       need(fields, 4, type);
       checkHeaders(fields[1]);
-      return { type, invocationId: requiredId(fields[2]), item: fields[3] };
+      return { type, invocationId: checkedInvocationId(fields[2]), item: fields[3] };
     case MessageType.Completion: {
       need(fields, 4, type);
       checkHeaders(fields[1]);
-      const invocationId = requiredId(fields[2]);
+      const invocationId = checkedInvocationId(fields[2]);
       const kind = fields[3];
       if (kind === CompletionKind.Void) return { type, invocationId, hasResult: false };
       if (kind !== CompletionKind.Error && kind !== CompletionKind.Result) throw new InvalidDataError(`Invalid completion kind '${String(kind)}'.`);
@@ -130,7 +124,7 @@ function parseArray(value: unknown): HubMessage | undefined {
     case MessageType.CancelInvocation:
       need(fields, 3, type);
       checkHeaders(fields[1]);
-      return { type, invocationId: requiredId(fields[2]) };
+      return { type, invocationId: checkedInvocationId(fields[2]) };
     case MessageType.Ping:
       return { type };
     case MessageType.Close: {
@@ -140,12 +134,9 @@ function parseArray(value: unknown): HubMessage | undefined {
       return { type, ...(typeof error === 'string' && error !== '' ? { error } : {}), allowReconnect: fields[2] === true };
     }
     case MessageType.Ack:
-    case MessageType.Sequence: {
+    case MessageType.Sequence:
       need(fields, 2, type);
-      const sequenceId = fields[1];
-      if (typeof sequenceId !== 'number' || !Number.isInteger(sequenceId)) throw new InvalidDataError("Missing required property 'sequenceId'.");
-      return { type, sequenceId };
-    }
+      return checkedSequence(type, fields[1]);
     default:
       return undefined;
   }
@@ -160,16 +151,4 @@ function checkHeaders(headers: unknown): void {
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers) || headers instanceof Uint8Array) {
     throw new InvalidDataError('Message headers must be a map.');
   }
-}
-
-function optionalId(id: unknown): string | undefined {
-  if (id === null || id === undefined) return undefined;
-  if (typeof id !== 'string' || id === '') throw new InvalidDataError("Property 'invocationId' must be a non-empty string.");
-  return id;
-}
-
-function requiredId(id: unknown): string {
-  const value = optionalId(id);
-  if (value === undefined) throw new InvalidDataError("Missing required property 'invocationId'.");
-  return value;
 }
