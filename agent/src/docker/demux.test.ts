@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, PayloadDecoder, type Frame } from './demux.js';
+import { PayloadDecoder, type Frame } from './demux.js';
 
 function frame(stream: 1 | 2, text: string): Buffer {
   const payload = Buffer.from(text);
@@ -8,28 +8,6 @@ function frame(stream: 1 | 2, text: string): Buffer {
   header.writeUInt32BE(payload.length, 4);
   return Buffer.concat([header, payload]);
 }
-
-describe('FrameDecoder', () => {
-  it('splits several frames in one chunk and joins frames split across chunks', () => {
-    const bytes = Buffer.concat([frame(1, 'hello\n'), frame(2, 'oops\n'), frame(1, 'ü-split\n')]);
-    const decoder = new FrameDecoder();
-    const out: string[] = [];
-    // Feed byte by byte: every header and payload boundary is crossed.
-    for (const byte of bytes) for (const f of decoder.push(Buffer.from([byte]))) out.push(`${f.stream}:${f.payload.toString()}`);
-    expect(out).toEqual(['stdout:hello\n', 'stderr:oops\n', 'stdout:ü-split\n']);
-    expect(decoder.pendingBytes).toBe(0);
-    const whole = new FrameDecoder().push(bytes).map((f) => f.stream);
-    expect(whole).toEqual(['stdout', 'stderr', 'stdout']);
-  });
-
-  it('keeps an incomplete frame until the rest arrives', () => {
-    const decoder = new FrameDecoder();
-    const bytes = frame(2, 'partial line');
-    expect(decoder.push(bytes.subarray(0, 10))).toEqual([]);
-    expect(decoder.pendingBytes).toBe(10);
-    expect(decoder.push(bytes.subarray(10)).map((f) => f.payload.toString())).toEqual(['partial line']);
-  });
-});
 
 describe('PayloadDecoder', () => {
   const frames = [frame(1, 'dump line one\n'), frame(2, 'a warning\n'), frame(1, ''), frame(1, 'ü and more dump bytes')];
@@ -56,6 +34,32 @@ describe('PayloadDecoder', () => {
       expect(streams(pieces), `chunks of ${size} bytes`).toEqual(expected);
       expect(decoder.pendingBytes).toBe(0);
     }
+  });
+
+  it('splits several frames in one chunk and keeps their streams apart, fed whole or byte by byte', () => {
+    const lines = Buffer.concat([frame(1, 'hello\n'), frame(2, 'oops\n'), frame(1, 'ü-split\n')]);
+    const whole = new PayloadDecoder().push(lines);
+    expect(whole.map((piece) => `${piece.stream}:${piece.payload.toString()}`)).toEqual(['stdout:hello\n', 'stderr:oops\n', 'stdout:ü-split\n']);
+    // Byte by byte, every header and payload boundary is crossed.
+    const decoder = new PayloadDecoder();
+    const pieces: Frame[] = [];
+    for (const byte of lines) pieces.push(...decoder.push(Buffer.from([byte])));
+    expect(streams(pieces)).toEqual(['stdout:hello\n', 'stderr:oops\n', 'stdout:ü-split\n']);
+    expect(decoder.pendingBytes).toBe(0);
+  });
+
+  it('visits each piece in place, in order, never empty', () => {
+    const chunk = Buffer.concat([frame(1, 'abc'), frame(2, ''), frame(2, 'de'), frame(1, 'fg')]);
+    const decoder = new PayloadDecoder();
+    const visits: string[] = [];
+    const visit = (stream: Frame['stream'], bytes: Buffer, start: number, end: number) => {
+      expect(end).toBeGreaterThan(start);
+      visits.push(`${stream}:${bytes.toString('utf8', start, end)}`);
+    };
+    decoder.forEach(chunk.subarray(0, 10), visit);
+    decoder.forEach(chunk.subarray(10), visit);
+    expect(visits).toEqual(['stdout:ab', 'stdout:c', 'stderr:de', 'stdout:fg']);
+    expect(decoder.pendingBytes).toBe(0);
   });
 
   it('hands out views of the chunk it was given instead of copies', () => {

@@ -11,46 +11,12 @@ export interface Frame {
 const HEADER_BYTES = 8;
 const EMPTY = Buffer.alloc(0);
 
-export class FrameDecoder {
-  #pending: Buffer = EMPTY;
-
-  /** Adds a chunk and returns the frames it completes. */
-  push(chunk: Buffer): Frame[] {
-    const frames: Frame[] = [];
-    this.forEach(chunk, (stream, bytes, start, end) => frames.push({ stream, payload: bytes.subarray(start, end) }));
-    return frames;
-  }
-
-  /**
-   * Adds a chunk and calls `visit` for each frame it completes, with the payload's place in
-   * `bytes` instead of a Frame object and a Buffer view each: a log burst is one frame per line,
-   * and this is the per-line path. `bytes` is only good during the call.
-   */
-  forEach(chunk: Buffer, visit: (stream: 'stdout' | 'stderr', bytes: Buffer, start: number, end: number) => void): void {
-    const bytes = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
-    let offset = 0;
-    while (bytes.length - offset >= HEADER_BYTES) {
-      const length = bytes.readUInt32BE(offset + 4);
-      const end = offset + HEADER_BYTES + length;
-      if (end > bytes.length) break;
-      visit(bytes[offset] === 2 ? 'stderr' : 'stdout', bytes, offset + HEADER_BYTES, end);
-      offset = end;
-    }
-    this.#pending = offset === bytes.length ? EMPTY : bytes.subarray(offset);
-  }
-
-  /** Bytes of an incomplete frame still waiting for the rest. */
-  get pendingBytes(): number {
-    return this.#pending.length;
-  }
-}
-
 /**
- * The same frames as byte streams, for consumers of bytes rather than lines (a dump, a command's
- * stderr): payload bytes are handed out as views of the chunk they arrived in, so a frame split over
- * two chunks comes out as two pieces and nothing is copied but a header split between chunks (at
- * most 7 bytes). {@link FrameDecoder} instead joins the rest of the chunk onto a split frame, which
- * for a dump (frames of up to 32 KiB, reads of up to 64 KiB) copied about 0.7 bytes per byte.
+ * Decodes the frames into payload bytes, handed out as views of the chunk they arrived in: a frame
+ * split over two chunks comes out as two pieces of the same stream, and nothing is copied but a
+ * header split between chunks (at most 7 bytes). Joining the rest of a chunk onto a split frame
+ * instead copied about 0.7 bytes per byte of a dump (frames of up to 32 KiB, reads of up to 64 KiB)
+ * and nearly every read of a log burst. Consumers of lines keep a cut line or character themselves.
  */
 export class PayloadDecoder {
   #stream: Frame['stream'] = 'stdout';
@@ -62,12 +28,22 @@ export class PayloadDecoder {
   /** Adds a chunk and returns the payload pieces in it, in order; pieces of one frame share its stream. */
   push(chunk: Buffer): Frame[] {
     const pieces: Frame[] = [];
+    this.forEach(chunk, (stream, bytes, start, end) => pieces.push({ stream, payload: bytes.subarray(start, end) }));
+    return pieces;
+  }
+
+  /**
+   * Adds a chunk and calls `visit` for each payload piece in it, in order, with the piece's place
+   * in `bytes` instead of a Frame object and a Buffer view each: a log burst is one frame per line,
+   * and this is the per-line path. `bytes` is only good during the call; a piece is never empty.
+   */
+  forEach(chunk: Buffer, visit: (stream: Frame['stream'], bytes: Buffer, start: number, end: number) => void): void {
     let offset = 0;
     while (offset < chunk.length) {
       if (this.#remaining > 0) {
         const end = Math.min(chunk.length, offset + this.#remaining);
-        pieces.push({ stream: this.#stream, payload: chunk.subarray(offset, end) });
         this.#remaining -= end - offset;
+        visit(this.#stream, chunk, offset, end);
         offset = end;
       } else if (this.#header.length === 0 && chunk.length - offset >= HEADER_BYTES) {
         this.#startFrame(chunk, offset);
@@ -82,7 +58,6 @@ export class PayloadDecoder {
         }
       }
     }
-    return pieces;
   }
 
   /** Bytes of a frame still to come (its header or payload): zero between frames. */

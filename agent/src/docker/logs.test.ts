@@ -40,6 +40,23 @@ describe('LogParser', () => {
     ]);
   });
 
+  it('gives the same lines for a stream split in two at any byte, inside headers, payloads and characters', () => {
+    const long = Buffer.from(`${TIME} ${'ü'.repeat(3)}-end\n`);
+    const cut = long.indexOf(Buffer.from('ü')) + 1; // Docker's own cut, inside the first ü
+    const stream = Buffer.concat([frame(1, long.subarray(0, cut)), frame(2, `${TIME} oops\r\n`), frame(1, long.subarray(cut)), frame(1, `${TIME} last\n`)]);
+    const expected = [
+      { stream: 'stderr', time: TIME, text: 'oops' },
+      { stream: 'stdout', time: TIME, text: `${'ü'.repeat(3)}-end` },
+      { stream: 'stdout', time: TIME, text: 'last' },
+    ];
+    for (let at = 0; at <= stream.length; at += 1) {
+      const parser = new LogParser({ multiplexed: true });
+      const lines = [...parser.push(stream.subarray(0, at)), ...parser.push(stream.subarray(at))];
+      expect(lines, `split at byte ${at}`).toEqual(expected);
+      expect(parser.flush(), `split at byte ${at}`).toEqual([]);
+    }
+  });
+
   it('reads a TTY log as one stream and hands out an unfinished last line on flush', () => {
     const parser = new LogParser({ multiplexed: false });
     expect(parser.push(Buffer.from(`${TIME} one\r\n${TIME} tw`))).toEqual([{ stream: 'stdout', time: TIME, text: 'one' }]);

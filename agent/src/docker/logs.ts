@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { LogBatch, LogLine } from '../protocol/commands.js';
 import type { Docker } from './client.js';
-import { FrameDecoder } from './demux.js';
+import { PayloadDecoder } from './demux.js';
 
 export interface LogOptions {
   /** Lines from the end of the log to start with. */
@@ -54,12 +54,12 @@ const STREAMS = ['stdout', 'stderr'] as const;
 /**
  * Cuts `docker logs --timestamps` output into lines: demultiplexes the frames of a container
  * without a TTY (or takes the bytes as stdout for one with a TTY), keeps a line or a character
- * split over reads until its end arrives, and splits off Docker's timestamp. Docker writes one
- * frame per log line, so this runs once per line of a burst and allocates little besides the
- * strings it returns.
+ * split over frames or reads (a frame split between reads comes in two pieces) until its end
+ * arrives, and splits off Docker's timestamp. Docker writes one frame per log line, so this runs
+ * once per line of a burst and allocates little besides the strings it returns.
  */
 export class LogParser {
-  readonly #frames: FrameDecoder | undefined;
+  readonly #frames: PayloadDecoder | undefined;
   readonly #decoders = [new StringDecoder('utf8'), new StringDecoder('utf8')];
   /** Text after the last newline of each stream. */
   readonly #partial = ['', ''];
@@ -67,7 +67,7 @@ export class LogParser {
   readonly #carry = [false, false];
 
   constructor(options: { readonly multiplexed: boolean }) {
-    this.#frames = options.multiplexed ? new FrameDecoder() : undefined;
+    this.#frames = options.multiplexed ? new PayloadDecoder() : undefined;
   }
 
   /** The lines that `chunk` completes, in order. */
