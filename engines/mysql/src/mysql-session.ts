@@ -52,7 +52,7 @@ const MAX_BULK_UPDATES = 1000;
  * again (three statements). Every page also compares the columns the server describes (names,
  * types, key and NOT NULL flags) with the cached ones, so a change is noticed at once; the TTL
  * bounds what that cannot see (a table replaced by an identical one, a new unique key). A big
- * table's estimated total is reused for as long; small tables are counted with every page.
+ * table's estimated total lives as long as its cached entry; small tables are counted with every page.
  */
 const TABLE_META_TTL_MS = 10_000;
 /** Tables whose metadata one session caches for readRows; the oldest entry is dropped beyond this. */
@@ -81,8 +81,11 @@ interface CachedTable {
   readonly meta: TableMeta;
   /** Every result column's name, origin, type, length and flags; any change means the table changed. */
   readonly shape: string;
-  /** A big table's estimated total and when it was read; exact counts are never reused. */
-  estimate: { readonly total: RowTotal; readonly at: number } | null;
+  /**
+   * A big table's estimated total, reused for as long as this entry lives (at most
+   * {@link TABLE_META_TTL_MS}, as it is set after the entry is stored); exact counts are never reused.
+   */
+  estimate: RowTotal | null;
 }
 
 /** A page statement's rows and the shape of its result. */
@@ -272,10 +275,10 @@ export class MysqlSession implements EngineSession {
     const hasMore = meta.keyColumns.length > 0 && read.rows.length > limit;
     const pageRows = hasMore ? read.rows.slice(0, limit) : read.rows;
     const last = pageRows[pageRows.length - 1];
-    let total = entry.estimate && Date.now() - entry.estimate.at <= TABLE_META_TTL_MS ? entry.estimate.total : null;
+    let total = entry.estimate;
     if (!total) {
       total = await this.#total(meta);
-      if (total.totalIsEstimate) entry.estimate = { total, at: Date.now() };
+      if (total.totalIsEstimate) entry.estimate = total;
     }
     return {
       columns: meta.columns.map(columnInfo),

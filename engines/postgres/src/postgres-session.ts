@@ -57,8 +57,8 @@ const MAX_BULK_UPDATES = 1000;
  * How long readRows trusts a table's cached columns and key without reading the catalog again.
  * Every page also compares the columns the server describes with the cached ones, so a dropped,
  * recreated or altered table is noticed at once; the TTL bounds what that check cannot see (a
- * primary key or NOT NULL changed outside Krint). A big table's estimated total is reused for as
- * long, since reading the statistics costs the page statement about as much as the page itself.
+ * primary key or NOT NULL changed outside Krint). A big table's estimated total lives as long as
+ * its cached entry, since reading the statistics costs the page statement about as much as the page itself.
  */
 const TABLE_META_TTL_MS = 10_000;
 /** Tables whose metadata one session caches for readRows; the oldest entry is dropped beyond this. */
@@ -104,8 +104,11 @@ interface CachedTable {
   readonly meta: TableMeta;
   /** Name, table, column number, type and modifier of every result column; any change means the table changed. */
   readonly shape: string;
-  /** A big table's estimated total and when it was read; exact counts (small tables) are never reused. */
-  estimate: { readonly total: RowTotal; readonly at: number } | null;
+  /**
+   * A big table's estimated total, reused for as long as this entry lives (at most
+   * {@link TABLE_META_TTL_MS}, as it is set after the entry is stored); exact counts (small tables) are never reused.
+   */
+  estimate: RowTotal | null;
 }
 
 /** A table's row count as a page reports it: none, exact, or estimated. */
@@ -276,7 +279,7 @@ export class PostgresSession implements EngineSession {
     const cacheKey = `${database}\u0000${table}`;
     const cached = this.#tableCache.get(cacheKey);
     if (cached) {
-      const estimate = cached.estimate && Date.now() - cached.estimate.at <= TABLE_META_TTL_MS ? cached.estimate.total : null;
+      const estimate = cached.estimate;
       const read = await this.#readPage(cached.meta, page, table, { stale: true, withStats: estimate === null });
       if (read && read.shape === cached.shape) return this.#rowPage(cached, read, estimate);
       // The table changed since it was cached (or is gone): read it again as on first use.
@@ -337,7 +340,7 @@ export class PostgresSession implements EngineSession {
     let total = knownTotal;
     if (!total) {
       total = read.stats ? await this.#countFromStats(meta, read.stats) : await this.#tableTotal(meta);
-      if (total.estimate && total.value !== undefined) entry.estimate = { total, at: Date.now() };
+      if (total.estimate && total.value !== undefined) entry.estimate = total;
     }
     return {
       columns: (meta.usesCtid ? [CTID_COLUMN, ...meta.columns] : meta.columns).map(columnInfo),
