@@ -4,7 +4,7 @@ export { validateCommand, validateStream, validateUpload } from './protocol/vali
 export { createAgent } from './agent.js';
 export type { Agent, AgentOptions } from './agent.js';
 export { Dispatcher } from './dispatch.js';
-export { LocalExecutor } from './local-executor.js';
+export { LocalExecutor, overTheWire } from './local-executor.js';
 export { BUILT_IN_ENGINES, ENGINE_PLUGINS_ENV, createEngineRegistry, enginePluginsFromEnv } from './engines.js';
 export type { EngineRegistryOptions } from './engines.js';
 export { InternalError, TimeoutError, UnavailableError, WireFailure, errorCode, fromWireError, redact, toWireError } from './errors.js';

@@ -53,8 +53,12 @@ export class LocalExecutor implements CommandExecutor {
   }
 }
 
-/** What a value looks like after transport (undefined fields dropped, dates as strings). */
-function overTheWire<T>(value: T): unknown {
+/**
+ * What a value looks like after transport (undefined fields dropped, dates as strings). The hub
+ * executor sends a node its arguments in this form too: MessagePack would otherwise carry an
+ * `undefined` field as nil, arriving as `null` where validation expects the field to be absent.
+ */
+export function overTheWire<T>(value: T): unknown {
   if (value === undefined) return undefined;
   if (isFlatRecord(value)) return { ...value };
   if (isLogBatch(value)) return value;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   NodeClientMethods,
+  overTheWire,
   STREAM_NEXT_IN_FLIGHT,
   STREAM_POLL_MS,
   type CallOptions,
@@ -64,7 +65,7 @@ export class HubExecutor implements CommandExecutor {
   async run<K extends CommandName>(name: K, args: CommandArgs<K>, options?: CallOptions): Promise<CommandResult<K>> {
     const envelope = await this.#invoke<Envelope<CommandResult<K>>>(
       NodeClientMethods.run,
-      { callId: randomUUID(), name, args: asJson(args) },
+      { callId: randomUUID(), name, args: overTheWire(args) },
       this.#options.commandTimeoutMs,
       options?.signal,
     );
@@ -76,7 +77,7 @@ export class HubExecutor implements CommandExecutor {
     return {
       async *[Symbol.asyncIterator]() {
         const streamId = randomUUID();
-        unwrap(await executor.#invoke<Envelope<null>>(NodeClientMethods.openStream, { streamId, name, args: asJson(args) }, executor.#options.commandTimeoutMs, options?.signal));
+        unwrap(await executor.#invoke<Envelope<null>>(NodeClientMethods.openStream, { streamId, name, args: overTheWire(args) }, executor.#options.commandTimeoutMs, options?.signal));
         let finished = false;
         const next = () => executor.#invoke<Envelope<StreamBatch>>(NodeClientMethods.next, streamId, NEXT_TIMEOUT_MS, options?.signal);
         // Requests stay in flight while the caller consumes the current batch, so a dump moves at
@@ -108,7 +109,7 @@ export class HubExecutor implements CommandExecutor {
     const uploadId = randomUUID();
     const release = this.#uploads.open(uploadId, body);
     try {
-      const envelope = await this.#invoke<Envelope<UploadResult<K>>>(NodeClientMethods.upload, { uploadId, name, args: asJson(args) }, this.#options.uploadTimeoutMs, options?.signal);
+      const envelope = await this.#invoke<Envelope<UploadResult<K>>>(NodeClientMethods.upload, { uploadId, name, args: overTheWire(args) }, this.#options.uploadTimeoutMs, options?.signal);
       return unwrap(envelope);
     } finally {
       await release();
@@ -159,16 +160,6 @@ export class UploadRegistry {
   get size(): number {
     return this.#uploads.size;
   }
-}
-
-/**
- * Arguments as JSON carries them, which is what the in-process executor hands its handlers too.
- * MessagePack would send an `undefined` field as nil, arriving as `null` where the node's
- * validation expects an optional field to be absent, and a Date as a timestamp. Arguments are
- * small; only the chunks, which never pass here, are worth sending as they are.
- */
-function asJson(args: unknown): unknown {
-  return args === undefined ? undefined : JSON.parse(JSON.stringify(args));
 }
 
 /** What a call was for, in words, for transport errors: `backup.dump`, `db.query`... */
