@@ -31,6 +31,8 @@ import { ReceiveSequence, ReplayBuffer } from './stateful-reconnect.js';
 const ACK_DELAY_MS = 100;
 /** Upper bound of the keep-alive/timeout check period. */
 const MAX_TICK_MS = 1_000;
+/** Every connection sends the same Ping: serialized once per protocol, not once per connection. */
+const PING = new SharedMessage(PING_MESSAGE);
 
 /**
  * ```
@@ -80,7 +82,6 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
   #splitter: RecordSplitter | undefined;
   /** Chosen at the handshake. */
   #protocol: HubProtocol = jsonHubProtocol;
-  #pingRecord: Payload | undefined;
   #endedResolve!: () => void;
 
   #socket: HubTransport | undefined;
@@ -340,7 +341,6 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
     const protocol = outcome.protocol;
     this.#protocol = protocol;
     this.#splitter = protocol.createSplitter(this.#options.maximumMessageSize);
-    this.#pingRecord = protocol.write(PING_MESSAGE);
     if (this.#setup.statefulReconnectAllowed && outcome.version >= 2) {
       this.#replay = new ReplayBuffer();
       this.#received = new ReceiveSequence();
@@ -514,8 +514,8 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
       return this.#closeWith(ErrorTexts.connectionError, true, new Error('The client timed out.'));
     }
     const keepAlive = this.#options.keepAliveIntervalMs;
-    if (keepAlive > 0 && !this.#socket?.inherentKeepAlive && now - this.#lastSentAt >= keepAlive && this.#pingRecord) {
-      this.#enqueue(this.#pingRecord);
+    if (keepAlive > 0 && !this.#socket?.inherentKeepAlive && now - this.#lastSentAt >= keepAlive) {
+      this.#enqueue(PING.encodeWith(this.#protocol));
     }
   }
 
