@@ -1,4 +1,4 @@
-import { Agent, request, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent, request, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type {
@@ -179,14 +179,8 @@ export class DockerClient {
    * returned socket carries stdin one way and the command's output the other.
    */
   hijack(path: string, body: unknown): Promise<Duplex> {
-    const payload = Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
-      const req = request({
-        ...this.#target(),
-        method: 'POST',
-        path,
-        headers: { 'Content-Type': 'application/json', 'Content-Length': payload.length, Connection: 'Upgrade', Upgrade: 'tcp' },
-      });
+      const req = this.#request('POST', path, { body, headers: { Connection: 'Upgrade', Upgrade: 'tcp' } });
       req.once('upgrade', (_response: IncomingMessage, socket: Duplex, head: Buffer) => {
         // Output that arrived with the 101 answer belongs at the front of the stream.
         if (head.length > 0) socket.unshift(head);
@@ -204,7 +198,6 @@ export class DockerClient {
         );
       });
       req.on('error', reject);
-      req.end(payload);
     });
   }
 
@@ -220,16 +213,26 @@ export class DockerClient {
   }
 
   #send(method: string, path: string, options: RequestOptions): Promise<IncomingMessage> {
-    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const headers: OutgoingHttpHeaders = { ...options.headers, 'Content-Length': payload?.length ?? 0 };
-    if (payload) headers['Content-Type'] = 'application/json';
     return new Promise((resolve, reject) => {
-      const req = request({ ...this.#target(), method, path: path + queryString(options.query), headers, ...(options.signal ? { signal: options.signal } : {}) });
+      const req = this.#request(method, path, options);
       req.once('response', resolve);
       // Also after the answer: a connection that fails mid-body surfaces through the response stream.
       req.on('error', reject);
-      req.end(payload);
     });
+  }
+
+  /**
+   * Sends a request with its query string, its body as JSON (with Content-Type and Content-Length)
+   * and `options.headers`; the answer arrives as events on the returned request. Listeners attached
+   * right after the call miss nothing: the request only reports on a later turn of the event loop.
+   */
+  #request(method: string, path: string, options: RequestOptions): ClientRequest {
+    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const headers: OutgoingHttpHeaders = { ...options.headers, 'Content-Length': payload?.length ?? 0 };
+    if (payload) headers['Content-Type'] = 'application/json';
+    const req = request({ ...this.#target(), method, path: path + queryString(options.query), headers, ...(options.signal ? { signal: options.signal } : {}) });
+    req.end(payload);
+    return req;
   }
 }
 
