@@ -227,7 +227,11 @@ export function invocationMessage(target: string, args: readonly unknown[], invo
     : { type: MessageType.Invocation, invocationId, target, arguments: args };
 }
 
-/** A Completion carrying a result. `undefined` becomes `null`, as a void .NET hub method does. */
+/**
+ * A Completion carrying a result. `undefined` becomes `null`, as a void .NET hub method does. This
+ * and {@link streamItemMessage} are the only builders of outgoing results and items, so the codecs
+ * write `result` and `item` as they are.
+ */
 export function resultMessage(invocationId: string, result: unknown): CompletionMessage {
   return { type: MessageType.Completion, invocationId, result: result === undefined ? null : result, hasResult: true };
 }
@@ -241,6 +245,7 @@ export function streamEndMessage(invocationId: string): CompletionMessage {
   return { type: MessageType.Completion, invocationId, hasResult: false };
 }
 
+/** A stream item. `undefined` becomes `null`, as in {@link resultMessage}. */
 export function streamItemMessage(invocationId: string, item: unknown): StreamItemMessage {
   return { type: MessageType.StreamItem, invocationId, item: item === undefined ? null : item };
 }

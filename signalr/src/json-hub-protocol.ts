@@ -32,7 +32,7 @@ function wireShape(message: HubMessage): object {
     case MessageType.Completion: {
       const { type, invocationId } = message;
       if (message.error !== undefined) return { type, invocationId, error: message.error };
-      return message.hasResult ? { type, invocationId, result: message.result === undefined ? null : message.result } : { type, invocationId };
+      return message.hasResult ? { type, invocationId, result: message.result } : { type, invocationId };
     }
     case MessageType.Close: {
       const { type, error, allowReconnect } = message;

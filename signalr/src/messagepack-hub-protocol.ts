@@ -73,12 +73,10 @@ function wireArray(message: HubMessage): unknown[] {
       return message.streamIds && message.streamIds.length > 0 ? [...head, message.streamIds] : head;
     }
     case MessageType.StreamItem:
-      return [message.type, EMPTY_HEADERS, message.invocationId, message.item === undefined ? null : message.item];
+      return [message.type, EMPTY_HEADERS, message.invocationId, message.item];
     case MessageType.Completion:
       if (message.error !== undefined) return [message.type, EMPTY_HEADERS, message.invocationId, CompletionKind.Error, message.error];
-      if (message.hasResult) {
-        return [message.type, EMPTY_HEADERS, message.invocationId, CompletionKind.Result, message.result === undefined ? null : message.result];
-      }
+      if (message.hasResult) return [message.type, EMPTY_HEADERS, message.invocationId, CompletionKind.Result, message.result];
       return [message.type, EMPTY_HEADERS, message.invocationId, CompletionKind.Void];
     case MessageType.CancelInvocation:
       return [message.type, EMPTY_HEADERS, message.invocationId];
