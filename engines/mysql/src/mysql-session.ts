@@ -88,6 +88,13 @@ interface CachedTable {
   estimate: RowTotal | null;
 }
 
+/** A SELECT's rows as JSON, with the fields the server described and the column names the rows use. */
+interface ArrayResult {
+  readonly rows: Row[];
+  readonly fields: FieldPacket[];
+  readonly names: readonly string[];
+}
+
 /** A page statement's rows and the shape of its result. */
 interface PageRead {
   readonly rows: Row[];
@@ -253,17 +260,16 @@ export class MysqlSession implements EngineSession {
       }
       sql = `SELECT * FROM ${from}${where} ORDER BY ${order} LIMIT ${limit + 1}`;
     }
-    let values: unknown[][];
-    let fields: FieldPacket[];
+    let result: ArrayResult;
     try {
-      [values, fields] = (await this.#pool.query({ sql, rowsAsArray: true }, params)) as unknown as [unknown[][], FieldPacket[]];
+      result = await this.#queryArrays(this.#pool, sql, params);
     } catch (error) {
       if (stale && STALE_METADATA_ERRORS.has(errorNumber(error) ?? 0)) return null;
       throw translateError(error, { product: this.#dialect.productName, secrets: [this.#target.password], action: `read rows of "${table}"` });
     }
-    const names = fields.map((field) => field.name);
+    const { rows, fields, names } = result;
     return {
-      rows: values.map((row) => rowFromDriver(row, fields, names)),
+      rows,
       names,
       shape: fields.map((field) => [field.name, field.orgTable, field.orgName, field.columnType, field.columnLength, field.decimals, String(field.flags)].join('\u0000')).join('\u0001'),
     };
@@ -444,12 +450,20 @@ export class MysqlSession implements EngineSession {
     return { total: await this.countRows(meta.database, meta.table), totalIsEstimate: false };
   }
 
-  /** Runs a SELECT with rows as arrays and turns them into JSON rows with the result's fields. */
+  /**
+   * Runs a SELECT with rows as arrays and turns them into JSON rows with the result's fields. The
+   * driver's errors come through as they are, for callers that look at error numbers.
+   */
+  async #queryArrays(connection: Queryable, sql: string, params: unknown[]): Promise<ArrayResult> {
+    const [values, fields] = (await connection.query({ sql, rowsAsArray: true }, params)) as unknown as [unknown[][], FieldPacket[]];
+    const names = fields.map((field) => field.name);
+    return { rows: values.map((row) => rowFromDriver(row, fields, names)), fields, names };
+  }
+
+  /** {@link #queryArrays} with errors as EngineErrors that say what was being done. */
   async #selectRows(connection: Queryable, sql: string, params: unknown[], action: string): Promise<Row[]> {
     try {
-      const [rows, fields] = (await connection.query({ sql, rowsAsArray: true }, params)) as unknown as [unknown[][], FieldPacket[]];
-      const names = fields.map((f) => f.name);
-      return rows.map((values) => rowFromDriver(values, fields, names));
+      return (await this.#queryArrays(connection, sql, params)).rows;
     } catch (error) {
       throw translateError(error, { product: this.#dialect.productName, secrets: [this.#target.password], action });
     }
