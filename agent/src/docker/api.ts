@@ -201,11 +201,6 @@ export class DockerClient {
     });
   }
 
-  /** Closes idle connections (open streams are left alone). */
-  close(): void {
-    this.#agent.destroy();
-  }
-
   #target(): { socketPath: string; agent: Agent } | { host: string; port: number; agent: Agent } {
     return 'socketPath' in this.endpoint
       ? { socketPath: this.endpoint.socketPath, agent: this.#agent }
@@ -261,10 +256,6 @@ export class ContainerHandle {
 
   async restart(options: { t?: number } = {}): Promise<void> {
     await this.client.json('POST', `${this.#path}/restart`, { query: { t: options.t } });
-  }
-
-  async kill(options: { signal?: string } = {}): Promise<void> {
-    await this.client.json('POST', `${this.#path}/kill`, { query: { signal: options.signal } });
   }
 
   /** `v` also removes the container's anonymous volumes. */

@@ -10,7 +10,6 @@ export function createDockerClient(): Docker {
 
 /** The client every function in this folder takes. */
 export type Docker = DockerClient;
-export { DockerApiError, DockerStreamError } from './api.js';
 
 /** The HTTP status of an error raised by the Docker API, when it has one. */
 export function dockerStatusCode(error: unknown): number | undefined {

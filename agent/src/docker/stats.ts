@@ -2,8 +2,6 @@ import type { ContainerStats } from '../protocol/commands.js';
 import type { ContainerStatsSample } from './api-types.js';
 import { type Docker, isDockerNotFound } from './client.js';
 
-type RawStats = ContainerStatsSample;
-
 const ZERO: ContainerStats = { cpuPercent: 0, memoryBytes: 0, memoryLimitBytes: 0 };
 
 /**
@@ -12,7 +10,7 @@ const ZERO: ContainerStats = { cpuPercent: 0, memoryBytes: 0, memoryLimitBytes: 
  * Memory excludes the page cache, like `docker stats`. A stopped or missing container reads zero.
  */
 export async function containerStats(docker: Docker, containerId: string): Promise<ContainerStats> {
-  let raw: RawStats;
+  let raw: ContainerStatsSample;
   try {
     raw = await docker.getContainer(containerId).stats();
   } catch (error) {
@@ -22,7 +20,7 @@ export async function containerStats(docker: Docker, containerId: string): Promi
   return { cpuPercent: cpuPercent(raw), memoryBytes: memoryBytes(raw), memoryLimitBytes: raw.memory_stats?.limit ?? 0 };
 }
 
-function cpuPercent(raw: RawStats): number {
+function cpuPercent(raw: ContainerStatsSample): number {
   const cpuDelta = (raw.cpu_stats?.cpu_usage?.total_usage ?? 0) - (raw.precpu_stats?.cpu_usage?.total_usage ?? 0);
   const systemDelta = (raw.cpu_stats?.system_cpu_usage ?? 0) - (raw.precpu_stats?.system_cpu_usage ?? 0);
   const cpus = raw.cpu_stats?.online_cpus ?? raw.cpu_stats?.cpu_usage?.percpu_usage?.length ?? 1;
@@ -30,7 +28,7 @@ function cpuPercent(raw: RawStats): number {
   return Math.round((cpuDelta / systemDelta) * cpus * 100 * 100) / 100;
 }
 
-function memoryBytes(raw: RawStats): number {
+function memoryBytes(raw: ContainerStatsSample): number {
   const usage = raw.memory_stats?.usage ?? 0;
   const stats = raw.memory_stats?.stats ?? {};
   // cgroup v1 reports the cache as `total_inactive_file`/`cache`, v2 as `inactive_file`.
