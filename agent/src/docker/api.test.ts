@@ -13,6 +13,7 @@ import type { PullProgress } from './api-types.js';
 import { dockerReason, isDockerNotFound } from './client.js';
 import { PayloadDecoder } from './demux.js';
 import { waitForExitCode } from './exec.js';
+import { pullImage } from './images.js';
 
 const run = promisify(execFile);
 const IMAGE = 'krint-test/busybox:latest';
@@ -153,6 +154,14 @@ describe.skipIf(!hasImage)('Docker API client against the daemon', () => {
       const error = await pulling.then(() => undefined, (caught: unknown) => caught);
       expect(error).toBeInstanceOf(DockerStreamError);
       expect((error as Error).message).toMatch(/image configuration.*unknown blob/);
+    });
+
+    it('names the image and the daemon reason when pullImage fails mid-stream', async () => {
+      const image = `${registry.host}/krint-pulltest:broken`;
+      const pulling = (async () => {
+        for await (const _ of pullImage(docker, image)) void _;
+      })();
+      await expect(pulling).rejects.toThrow(new RegExp(`^Could not pull image ${image.replace(/[.]/g, '\\.')}: .*image configuration.*unknown blob.*\\. Build or load the image`));
     });
 
     it('answers a pull that fails before streaming with the daemon status', async () => {

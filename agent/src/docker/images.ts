@@ -13,23 +13,13 @@ export async function* pullImage(docker: Docker, image: string, signal?: AbortSi
     return;
   }
   yield { phase: 'pull', message: `Pulling image ${image}…` };
-  const progress = docker.pull(image, signal ? { signal } : {});
   try {
-    for (;;) {
-      let next: IteratorResult<PullProgress>;
-      try {
-        next = await progress.next();
-      } catch (error) {
-        // An abort is the caller's doing, not a failed pull.
-        if (signal?.aborted) throw error;
-        throw pullFailed(image, dockerReason(error));
-      }
-      if (next.done) break;
-      yield toProgressEvent(image, next.value);
-    }
-  } finally {
-    // A consumer that stops early closes the connection instead of leaving the pull streaming.
-    await progress.return(undefined);
+    // A consumer that stops early ends the loop, which closes the pull's connection.
+    for await (const parsed of docker.pull(image, signal ? { signal } : {})) yield toProgressEvent(image, parsed);
+  } catch (error) {
+    // An abort is the caller's doing, not a failed pull.
+    if (signal?.aborted) throw error;
+    throw pullFailed(image, dockerReason(error));
   }
   // Docker reports some failures only in the stream; the image existing afterwards is the proof.
   if (!(await imageExists(docker, image))) throw pullFailed(image, 'the image is still missing after the pull');
