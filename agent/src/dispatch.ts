@@ -89,13 +89,13 @@ async function* checkedChunks(body: AsyncIterable<unknown>): AsyncGenerator<Dump
   for await (const chunk of body) yield dumpChunk(chunk, `body[${index++}]`);
 }
 
-/** An abort signal for one call: aborted by the caller's signal, and always when the call ends. */
 /**
  * The abort reason of a call that has finished: one shared AbortError, since `abort()` without a
  * reason builds a new DOMException (with its stack) for every call, a good part of a fast command.
  */
 const CALL_FINISHED = new DOMException('The call has finished.', 'AbortError');
 
+/** An abort signal for one call: aborted by the caller's signal, and always when the call ends. */
 function linkedController(outer?: AbortSignal): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const forward = () => controller.abort(outer?.reason);
