@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { InvalidDataError } from './errors/invalid-data.error.js';
 import { LengthPrefixedReader } from './length-prefixed-reader.js';
-import { buildClient, captureClose, connectClient, startServer, waitFor, type ClientSetup, type NegotiateBody, type TestServer } from './test-support.js';
+import { buildClient, captureClose, collect, connectClient, startServer, waitFor, type ClientSetup, type NegotiateBody, type TestServer } from './test-support.js';
 
 const RS = '\u001e';
 /** The official client's codec, used by the raw tests to write and read MessagePack records. */
@@ -93,11 +93,7 @@ for (const transport of [HttpTransportType.WebSockets, HttpTransportType.LongPol
 
     it('streams server to client and client to server, bytes included', async () => {
       const client = await connect();
-      const items: number[] = [];
-      await new Promise<void>((resolve, reject) =>
-        client.stream<number>('Counter', 5, 0).subscribe({ next: (item) => void items.push(item), complete: resolve, error: reject }),
-      );
-      expect(items).toEqual([0, 1, 2, 3, 4]);
+      expect(await collect<number>(client, 'Counter', 5, 0)).toEqual({ items: [0, 1, 2, 3, 4] });
 
       const subject = new Subject<number>();
       const sum = client.invoke<number>('Sum', subject);
@@ -107,14 +103,12 @@ for (const transport of [HttpTransportType.WebSockets, HttpTransportType.LongPol
 
       const chunks = [bytes(10, 1), bytes(70_000, 2), bytes(3, 3)];
       const upload = new Subject<Uint8Array>();
-      const echoed: Uint8Array[] = [];
-      const finished = new Promise<void>((resolve, reject) =>
-        client.stream<Uint8Array>('EchoStream', upload).subscribe({ next: (item) => void echoed.push(item), complete: resolve, error: reject }),
-      );
+      const finished = collect<Uint8Array>(client, 'EchoStream', upload);
       for (const chunk of chunks) await upload.next(chunk);
       upload.complete();
-      await finished;
-      expect(echoed.map((chunk) => Buffer.from(chunk).toString('hex'))).toEqual(chunks.map((chunk) => Buffer.from(chunk).toString('hex')));
+      const echoed = await finished;
+      expect(echoed.error).toBeUndefined();
+      expect(echoed.items.map((chunk) => Buffer.from(chunk).toString('hex'))).toEqual(chunks.map((chunk) => Buffer.from(chunk).toString('hex')));
     });
 
     it('reports errors in completions, for methods and streams', async () => {
@@ -124,12 +118,9 @@ for (const transport of [HttpTransportType.WebSockets, HttpTransportType.LongPol
       );
       await expect(client.invoke('Throw')).rejects.toThrow("An unexpected error occurred invoking 'Throw' on the server.");
       await expect(client.invoke('Nope')).rejects.toThrow("Failed to invoke 'Nope' due to an error on the server. HubException: Method does not exist.");
-      const items: number[] = [];
-      const failure = await new Promise<Error>((resolve) =>
-        client.stream<number>('FailAfterHub', 2).subscribe({ next: (item) => void items.push(item), complete: () => resolve(new Error('completed')), error: resolve }),
-      );
-      expect(items).toEqual([0, 1]);
-      expect(failure.message).toContain('no more items');
+      const failure = await collect<number>(client, 'FailAfterHub', 2);
+      expect(failure.items).toEqual([0, 1]);
+      expect(failure.error?.message).toContain('no more items');
       const id = client.connectionId as string;
       client.on('refuse', () => {
         throw new Error('not today');

@@ -1,19 +1,6 @@
-import { Subject, type HubConnection as ClientConnection, type IStreamSubscriber } from '@microsoft/signalr';
+import { Subject, type HubConnection as ClientConnection } from '@microsoft/signalr';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, RawClient, startServer, waitFor, type TestServer } from './test-support.js';
-
-/** Collects a client stream into a promise of its items, or its error. */
-function collect<T>(client: ClientConnection, method: string, ...args: unknown[]): Promise<{ items: T[]; error?: Error }> {
-  const items: T[] = [];
-  return new Promise((resolve) => {
-    const subscriber: IStreamSubscriber<T> = {
-      next: (item) => void items.push(item),
-      complete: () => resolve({ items }),
-      error: (error) => resolve({ items, error }),
-    };
-    client.stream<T>(method, ...args).subscribe(subscriber);
-  });
-}
+import { collect, connectClient, RawClient, startServer, waitFor, type TestServer } from './test-support.js';
 
 describe('streaming', () => {
   let server: TestServer;

@@ -5,7 +5,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HubConnectionBuilder, LogLevel, type HubConnection as ClientConnection, type IHttpConnectionOptions } from '@microsoft/signalr';
+import {
+  HubConnectionBuilder,
+  LogLevel,
+  type HubConnection as ClientConnection,
+  type IHttpConnectionOptions,
+  type IStreamSubscriber,
+} from '@microsoft/signalr';
 import { WebSocket } from 'ws';
 import { Hub } from './hub.js';
 import { HubError } from './errors/hub-error.js';
@@ -198,6 +204,19 @@ export async function connectClient(url: string, setup: ClientSetup = {}): Promi
   const client = buildClient(url, setup);
   await client.start();
   return client;
+}
+
+/** Collects a client stream into a promise of its items, or its error. */
+export function collect<T>(client: ClientConnection, method: string, ...args: unknown[]): Promise<{ items: T[]; error?: Error }> {
+  const items: T[] = [];
+  return new Promise((resolve) => {
+    const subscriber: IStreamSubscriber<T> = {
+      next: (item) => void items.push(item),
+      complete: () => resolve({ items }),
+      error: (error) => resolve({ items, error }),
+    };
+    client.stream<T>(method, ...args).subscribe(subscriber);
+  });
 }
 
 /** Polls `condition` every 10 ms until it holds or `timeoutMs` passes. */
