@@ -53,9 +53,7 @@ for (const transport of [HttpTransportType.WebSockets, HttpTransportType.LongPol
 
     it('picks MessagePack from the handshake and invokes with arguments and results', async () => {
       const client = await connect();
-      const info = server.hub.connection(client.connectionId as string) as unknown as { protocol: { name: string }; transport: { name: string } };
-      expect(info.protocol.name).toBe('messagepack');
-      expect(info.transport.name).toBe(name);
+      expect(serverSide(server, client.connectionId as string)).toEqual({ protocol: 'messagepack', transport: name });
       expect(await client.invoke('Add', 40, 2)).toBe(42);
       expect(await client.invoke('Void')).toBeNull();
       const nested = { name: 'db', sizes: [1, 2.5, -3], flags: { on: true, off: null }, text: 'ünï\u001e' };
