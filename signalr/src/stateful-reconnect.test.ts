@@ -1,6 +1,17 @@
 import { HubConnectionState, type HubConnection as ClientConnection } from '@microsoft/signalr';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildClient, captureClose, RawClient, startServer, waitFor, type NegotiateBody, type TestServer } from './test-support.js';
+import {
+  buildStatefulClient,
+  captureClose,
+  CLIENT_PROTOCOLS,
+  RawClient,
+  startServer,
+  waitFor,
+  type ClientSetup,
+  type NegotiateBody,
+  type StatefulSetup,
+  type TestServer,
+} from './test-support.js';
 
 const servers: TestServer[] = [];
 const clients: ClientConnection[] = [];
@@ -9,13 +20,8 @@ async function server(options: Parameters<typeof startServer>[0] = {}): Promise<
   servers.push(started);
   return started;
 }
-async function statefulClient(url: string, bufferSize?: number, reconnect = false): Promise<ClientConnection> {
-  const client = buildClient(url, {
-    configure: (builder) => {
-      const stateful = builder.withStatefulReconnect(bufferSize === undefined ? undefined : { bufferSize });
-      return reconnect ? stateful.withAutomaticReconnect([0, 100, 100]) : stateful;
-    },
-  });
+async function statefulClient(url: string, stateful: StatefulSetup = {}, setup: ClientSetup = {}): Promise<ClientConnection> {
+  const client = buildStatefulClient(url, stateful, setup);
   clients.push(client);
   await client.start();
   return client;
@@ -85,31 +91,9 @@ describe('stateful reconnect', () => {
     expect(s.log.disconnected).toEqual([]);
   });
 
-  it('keeps a server stream going across a drop, every item exactly once', async () => {
-    const s = await server();
-    const client = await statefulClient(s.hubUrl);
-    const items: number[] = [];
-    const done = new Promise<void>((resolve, reject) =>
-      client.stream<number>('Counter', 60, 5).subscribe({ next: (item) => void items.push(item), complete: resolve, error: reject }),
-    );
-    await waitFor(() => items.length >= 10);
-    s.dropSockets();
-    await done;
-    expect(items).toEqual(Array.from({ length: 60 }, (_, i) => i));
-  });
-
-  it('acks often enough for a small client buffer not to stall', async () => {
-    const s = await server();
-    const client = await statefulClient(s.hubUrl, 1_000);
-    const started = Date.now();
-    for (let i = 0; i < 50; i++) await client.send('Echo', 'x'.repeat(100));
-    expect(await client.invoke('Echo', 'done')).toBe('done');
-    expect(Date.now() - started).toBeLessThan(5_000);
-  });
-
   it('refuses a resume after the window; the client falls back to a new connection', async () => {
     const s = await server({ statefulReconnectWindowMs: 100 });
-    const client = await statefulClient(s.hubUrl, undefined, true);
+    const client = await statefulClient(s.hubUrl, { reconnect: true });
     const id = client.connectionId as string;
     const reconnected = new Promise<string | undefined>((resolve) => client.onreconnected(resolve));
     // Cut the TCP connection and hold the resume back until the window is over.
@@ -137,5 +121,30 @@ describe('stateful reconnect', () => {
     s.hub.connection(client.connectionId as string)?.close({ error: 'done here' });
     expect((await closed)?.message).toBe('Server returned an error on close: done here');
     expect(client.state).toBe(HubConnectionState.Disconnected);
+  });
+});
+
+// What stateful reconnect replays is whole records, whichever protocol frames them.
+describe.each(CLIENT_PROTOCOLS)('stateful reconnect over $protocol', ({ configure }) => {
+  it('keeps a server stream going across a drop, every item exactly once', async () => {
+    const s = await server();
+    const client = await statefulClient(s.hubUrl, {}, { configure });
+    const items: number[] = [];
+    const done = new Promise<void>((resolve, reject) =>
+      client.stream<number>('Counter', 60, 5).subscribe({ next: (item) => void items.push(item), complete: resolve, error: reject }),
+    );
+    await waitFor(() => items.length >= 10);
+    s.dropSockets();
+    await done;
+    expect(items).toEqual(Array.from({ length: 60 }, (_, i) => i));
+  });
+
+  it('acks often enough for a small client buffer not to stall', async () => {
+    const s = await server();
+    const client = await statefulClient(s.hubUrl, { bufferSize: 1_000 }, { configure });
+    const started = Date.now();
+    for (let i = 0; i < 50; i++) await client.send('Echo', 'x'.repeat(100));
+    expect(await client.invoke('Echo', 'done')).toBe('done');
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

@@ -12,6 +12,7 @@ import {
   type IHttpConnectionOptions,
   type IStreamSubscriber,
 } from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { WebSocket } from 'ws';
 import { Hub } from './hub.js';
 import { HubError } from './errors/hub-error.js';
@@ -197,6 +198,31 @@ export function buildClient(url: string, setup: ClientSetup = {}): ClientConnect
   let builder = new HubConnectionBuilder().withUrl(url, setup.options ?? {}).configureLogging(LogLevel.None);
   if (setup.configure) builder = setup.configure(builder);
   return builder.build();
+}
+
+/** The hub protocols of the official client, for running the same tests over each (`describe.each`). */
+export const CLIENT_PROTOCOLS: ReadonlyArray<{ readonly protocol: 'json' | 'messagepack'; readonly configure: (builder: HubConnectionBuilder) => HubConnectionBuilder }> = [
+  { protocol: 'json', configure: (builder) => builder },
+  { protocol: 'messagepack', configure: (builder) => builder.withHubProtocol(new MessagePackHubProtocol()) },
+];
+
+export interface StatefulSetup {
+  /** The client's replay buffer, in bytes; the client's default when left out. */
+  readonly bufferSize?: number;
+  /** Adds automatic reconnect, for when the server refuses the resume. */
+  readonly reconnect?: boolean;
+}
+
+/** Builds the official client with stateful reconnect, on top of `setup` (e.g. a protocol); does not start it. */
+export function buildStatefulClient(url: string, stateful: StatefulSetup = {}, setup: ClientSetup = {}): ClientConnection {
+  return buildClient(url, {
+    ...setup,
+    configure: (builder) => {
+      const configured = setup.configure ? setup.configure(builder) : builder;
+      const withStateful = configured.withStatefulReconnect(stateful.bufferSize === undefined ? undefined : { bufferSize: stateful.bufferSize });
+      return stateful.reconnect ? withStateful.withAutomaticReconnect([0, 100, 100]) : withStateful;
+    },
+  });
 }
 
 /** Builds and starts the official client. */
