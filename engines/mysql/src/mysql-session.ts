@@ -5,10 +5,11 @@ import {
   ConflictError,
   decodeCursor,
   encodeCursor,
-  ExpiringCache,
   InvalidInputError,
   MAX_PAGE_SIZE,
   NotFoundError,
+  TableMetaCache,
+  type CachedTableMeta,
   type ColumnInfo,
   type ConnectionTarget,
   type DatabaseInfo,
@@ -76,17 +77,11 @@ type Queryable = Pick<mysql.Connection, 'query'>;
 
 type RowTotal = Pick<RowPage, 'total' | 'totalIsEstimate'>;
 
-/** A table's metadata as readRows caches it, with what the server described for its page statement. */
-interface CachedTable {
-  readonly meta: TableMeta;
-  /** Every result column's name, origin, type, length and flags; any change means the table changed. */
-  readonly shape: string;
-  /**
-   * A big table's estimated total, reused for as long as this entry lives (at most
-   * {@link TABLE_META_TTL_MS}, as it is set after the entry is stored); exact counts are never reused.
-   */
-  estimate: RowTotal | null;
-}
+/**
+ * A table's metadata as readRows caches it. Its estimate is a big table's estimated total, reused
+ * for as long as the entry lives (at most {@link TABLE_META_TTL_MS}); exact counts are never reused.
+ */
+type CachedTable = CachedTableMeta<TableMeta, RowTotal>;
 
 /** A SELECT's rows as JSON, with the fields the server described and the column names the rows use. */
 interface ArrayResult {
@@ -99,6 +94,7 @@ interface ArrayResult {
 interface PageRead {
   readonly rows: Row[];
   readonly names: readonly string[];
+  /** Every result column's name, origin, type, length and flags; any change means the table changed. */
   readonly shape: string;
 }
 
@@ -113,7 +109,7 @@ export class MysqlSession implements EngineSession {
   readonly #target: ConnectionTarget;
   readonly #dialect: MysqlDialect;
   /** readRows' table metadata by database and table name (see {@link TABLE_META_TTL_MS}). */
-  readonly #tableCache = new ExpiringCache<CachedTable>(TABLE_META_TTL_MS, MAX_CACHED_TABLES);
+  readonly #tableCache = new TableMetaCache<TableMeta, PageRead, RowTotal>(TABLE_META_TTL_MS, MAX_CACHED_TABLES);
   #closed = false;
 
   constructor(target: ConnectionTarget, dialect: MysqlDialect) {
@@ -174,7 +170,7 @@ export class MysqlSession implements EngineSession {
     try {
       await this.#run(`DROP DATABASE ${quoteIdentifier(name, 'database')}`, [], `drop database "${name}"`);
     } finally {
-      this.#forgetTables(name);
+      this.#tableCache.forget(name);
     }
   }
 
@@ -213,27 +209,13 @@ export class MysqlSession implements EngineSession {
    * statistics and the exact count); the page's own result description keeps the cache honest.
    */
   async readRows(database: string, table: string, page: PageRequest): Promise<RowPage> {
-    const cacheKey = `${database}\u0000${table}`;
-    const cached = this.#tableCache.get(cacheKey);
-    if (cached) {
-      const read = await this.#readPage(cached.meta, page, table, true);
-      if (read && read.shape === cached.shape) return this.#rowPage(cached, read, page);
-      // The table changed since it was cached (or is gone): read it again as on first use.
-      this.#tableCache.delete(cacheKey);
-    }
-    const meta = await this.#tableMeta(database, table);
-    const read = (await this.#readPage(meta, page, table, false))!;
-    const entry: CachedTable = { meta, shape: read.shape, estimate: null };
-    if (read.names.length === meta.columns.length && read.names.every((name, index) => name === meta.columns[index]!.name)) {
-      this.#tableCache.set(cacheKey, entry);
-    }
+    const { entry, read } = await this.#tableCache.read(database, table, {
+      loadMeta: () => this.#tableMeta(database, table),
+      readCached: (cached) => this.#readPage(cached.meta, page, table, true),
+      readFresh: async (meta) => (await this.#readPage(meta, page, table, false))!,
+      describes: (read, meta) => read.names.length === meta.columns.length && read.names.every((name, index) => name === meta.columns[index]!.name),
+    });
     return this.#rowPage(entry, read, page);
-  }
-
-  /** Forgets cached table metadata of one database (after DDL run through Krint), or of all. */
-  #forgetTables(database?: string): void {
-    if (database === undefined) this.#tableCache.clear();
-    else this.#tableCache.deleteWhere((cached) => cached.meta.database === database);
   }
 
   /**
@@ -356,7 +338,7 @@ export class MysqlSession implements EngineSession {
     try {
       await this.#run(`${statement} ${qualifiedTable(database, table)}`, [], `drop "${table}"`);
     } finally {
-      this.#forgetTables(database);
+      this.#tableCache.forget(database);
     }
   }
 
@@ -365,7 +347,7 @@ export class MysqlSession implements EngineSession {
       return await runConsoleQuery(this.#target, this.#dialect, database, text, options);
     } finally {
       // The console runs any statement, DDL on any database included: readRows reads tables afresh.
-      this.#forgetTables();
+      this.#tableCache.clear();
     }
   }
 

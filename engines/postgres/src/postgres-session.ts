@@ -4,10 +4,11 @@ import {
   ConflictError,
   decodeCursor,
   encodeCursor,
-  ExpiringCache,
   InvalidInputError,
   MAX_PAGE_SIZE,
   NotFoundError,
+  TableMetaCache,
+  type CachedTableMeta,
   type ColumnInfo,
   type ConnectionTarget,
   type DatabaseInfo,
@@ -99,17 +100,12 @@ interface TableStats {
   readonly block_size: number;
 }
 
-/** A table's metadata as readRows caches it, with what the server described for its page statement. */
-interface CachedTable {
-  readonly meta: TableMeta;
-  /** Name, table, column number, type and modifier of every result column; any change means the table changed. */
-  readonly shape: string;
-  /**
-   * A big table's estimated total, reused for as long as this entry lives (at most
-   * {@link TABLE_META_TTL_MS}, as it is set after the entry is stored); exact counts (small tables) are never reused.
-   */
-  estimate: RowTotal | null;
-}
+/**
+ * A table's metadata as readRows caches it. Its estimate is a big table's estimated total, reused
+ * for as long as the entry lives (at most {@link TABLE_META_TTL_MS}); exact counts (small tables)
+ * are never reused.
+ */
+type CachedTable = CachedTableMeta<TableMeta, RowTotal>;
 
 /** A table's row count as a page reports it: none, exact, or estimated. */
 interface RowTotal {
@@ -148,7 +144,7 @@ export class PostgresSession implements EngineSession {
   readonly #target: ConnectionTarget;
   readonly #pools = new Map<string, pg.Pool>();
   /** readRows' table metadata by database and table name (see {@link TABLE_META_TTL_MS}). */
-  readonly #tableCache = new ExpiringCache<CachedTable>(TABLE_META_TTL_MS, MAX_CACHED_TABLES);
+  readonly #tableCache = new TableMetaCache<TableMeta, PageRead, RowTotal>(TABLE_META_TTL_MS, MAX_CACHED_TABLES);
   #password: string;
   #closed = false;
 
@@ -182,7 +178,7 @@ export class PostgresSession implements EngineSession {
     this.#closed = true;
     const pools = [...this.#pools.values()];
     this.#pools.clear();
-    this.#forgetTables();
+    this.#tableCache.clear();
     await Promise.all(pools.map((pool) => pool.end().catch(() => undefined)));
   }
 
@@ -276,40 +272,25 @@ export class PostgresSession implements EngineSession {
    * columns and key come from a cache that the page's own result description keeps honest.
    */
   async readRows(database: string, table: string, page: PageRequest): Promise<RowPage> {
-    const cacheKey = `${database}\u0000${table}`;
-    const cached = this.#tableCache.get(cacheKey);
-    if (cached) {
-      const estimate = cached.estimate;
-      const read = await this.#readPage(cached.meta, page, table, { stale: true, withStats: estimate === null });
-      if (read && read.shape === cached.shape) return this.#rowPage(cached, read, estimate);
-      // The table changed since it was cached (or is gone): read it again as on first use.
-      this.#tableCache.delete(cacheKey);
-    }
-    const meta = await this.#tableMeta(database, table);
-    const read = (await this.#readPage(meta, page, table, { stale: false, withStats: true }))!;
-    const entry: CachedTable = { meta, shape: read.shape, estimate: null };
-    if (read.describesColumnsOf(meta)) {
-      this.#tableCache.set(cacheKey, entry);
-    }
-    return this.#rowPage(entry, read, null);
-  }
-
-  /** Forgets cached table metadata of one database (after DDL run through Krint), or of all. */
-  #forgetTables(database?: string): void {
-    if (database === undefined) this.#tableCache.clear();
-    else this.#tableCache.deleteWhere((cached) => cached.meta.database === database);
+    const { entry, read } = await this.#tableCache.read(database, table, {
+      loadMeta: () => this.#tableMeta(database, table),
+      readCached: (cached) => this.#readPage(cached.meta, page, table, { stale: true, knownTotal: cached.estimate }),
+      readFresh: async (meta) => (await this.#readPage(meta, page, table, { stale: false, knownTotal: null }))!,
+      describes: (read, meta) => read.describesColumnsOf(meta),
+    });
+    return this.#rowPage(entry, read);
   }
 
   /**
-   * Runs the page statement, with the statistics column when `withStats` is set. With `stale` set a
-   * failure that may come from outdated metadata (a dropped table or column: SQLSTATE class 42)
-   * returns null so the caller reads the catalog again.
+   * Runs the page statement, with the statistics column unless `knownTotal` (a cached estimate) is
+   * given. With `stale` set a failure that may come from outdated metadata (a dropped table or
+   * column: SQLSTATE class 42) returns null so the caller reads the catalog again.
    */
-  async #readPage(meta: TableMeta, page: PageRequest, table: string, options: { stale: boolean; withStats: boolean }): Promise<PageRead | null> {
+  async #readPage(meta: TableMeta, page: PageRequest, table: string, options: { stale: boolean; knownTotal: RowTotal | null }): Promise<PageRead | null> {
     const limit = clampPageSize(page.limit);
     const from = qualifiedName(meta.schema, meta.name);
     const select = meta.usesCtid ? 'ctid, *' : '*';
-    const counted = options.withStats && hasRowCount(meta);
+    const counted = options.knownTotal === null && hasRowCount(meta);
     const stats = counted ? `, ${statsColumn(meta.oid, from)}` : '';
     const params = new Params();
     let sql: string;
@@ -330,14 +311,14 @@ export class PostgresSession implements EngineSession {
       if (options.stale && errorCode(error)?.startsWith('42')) return null;
       throw translateError(error, { secrets: this.#secrets(), action: `read rows of "${table}"` });
     }
-    return new PageRead(result, limit, meta.keyColumns.length > 0, counted);
+    return new PageRead(result, limit, meta.keyColumns.length > 0, counted, options.knownTotal);
   }
 
-  /** The page as the SDK describes it; `knownTotal` is a cached estimate, else the total is worked out here (and an estimate cached). */
-  async #rowPage(entry: CachedTable, read: PageRead, knownTotal: RowTotal | null): Promise<RowPage> {
+  /** The page as the SDK describes it; the total is the read's known one, else worked out here (and an estimate cached). */
+  async #rowPage(entry: CachedTable, read: PageRead): Promise<RowPage> {
     const { meta } = entry;
     const last = read.rows[read.rows.length - 1];
-    let total = knownTotal;
+    let total = read.knownTotal;
     if (!total) {
       total = read.stats ? await this.#countFromStats(meta, read.stats) : await this.#tableTotal(meta);
       if (total.estimate && total.value !== undefined) entry.estimate = total;
@@ -413,7 +394,7 @@ export class PostgresSession implements EngineSession {
     try {
       await this.#run(database, `${statement} ${qualifiedName(meta.schema, meta.name)}`, [], `drop "${table}"`);
     } finally {
-      this.#forgetTables(database);
+      this.#tableCache.forget(database);
     }
   }
 
@@ -424,7 +405,7 @@ export class PostgresSession implements EngineSession {
       return await runConsoleQuery({ ...this.#target, password: this.#password }, database, text, options);
     } finally {
       // The console runs any statement, DDL included: readRows reads this database's tables afresh.
-      this.#forgetTables(database);
+      this.#tableCache.forget(database);
     }
   }
 
@@ -464,7 +445,7 @@ export class PostgresSession implements EngineSession {
     const pool = this.#pools.get(database);
     if (!pool) return;
     this.#pools.delete(database);
-    this.#forgetTables(database);
+    this.#tableCache.forget(database);
     await pool.end().catch(() => undefined);
   }
 
@@ -690,11 +671,14 @@ class PageRead {
   readonly rows: Row[];
   readonly hasMore: boolean;
   readonly stats: PageStats | null;
+  /** The cached estimate the page was read with instead of statistics; null when its total is worked out from this read. */
+  readonly knownTotal: RowTotal | null;
   /** Every table column's name, table, column number, type and type modifier, as the server described them (the statistics column left out). */
   readonly shape: string;
   readonly #names: readonly string[];
 
-  constructor(result: pg.QueryArrayResult, limit: number, keyed: boolean, counted: boolean) {
+  constructor(result: pg.QueryArrayResult, limit: number, keyed: boolean, counted: boolean, knownTotal: RowTotal | null) {
+    this.knownTotal = knownTotal;
     const fields = result.fields;
     const width = counted ? fields.length - 1 : fields.length;
     this.#names = fields.slice(0, width).map((field) => field.name);

@@ -27,4 +27,6 @@ export { EngineRegistry, describeInvalidEngine } from './registry.js';
 export { encodeCursor, decodeCursor } from './cursor.js';
 export { lazyModule } from './lazy-module.js';
 export { ExpiringCache } from './expiring-cache.js';
+export { TableMetaCache } from './table-meta-cache.js';
+export type { CachedTableMeta, TablePageSteps } from './table-meta-cache.js';
 export type { LazyModule } from './lazy-module.js';
