@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HubConnection } from '@microsoft/signalr';
-import type { CommandExecutor, CommandName, StreamName, UploadName, DumpChunk, LogBatch } from '../protocol/commands.js';
+import type { CommandExecutor, CommandName, StreamItem, StreamName, UploadName, DumpChunk, LogBatch } from '../protocol/commands.js';
 import {
   NodeClientMethods,
   NodeHubMethods,
@@ -62,7 +62,13 @@ export class NodeBridge {
       if (this.#streams.has(request.streamId)) throw new InvalidInputError(`Stream ${request.streamId} is already open.`, 'streamId');
       const controller = new AbortController();
       const iterable = this.#executor.stream(request.name as StreamName, request.args as never, { signal: controller.signal });
-      this.#streams.set(request.streamId, { controller, iterator: iterable[Symbol.asyncIterator](), pending: undefined, turn: Promise.resolve() });
+      this.#streams.set(request.streamId, {
+        controller,
+        iterator: iterable[Symbol.asyncIterator](),
+        sizeOf: itemSizer(request.name),
+        pending: undefined,
+        turn: Promise.resolve(),
+      });
       return null;
     });
   }
@@ -125,6 +131,8 @@ export class NodeBridge {
 interface OpenStream {
   readonly controller: AbortController;
   readonly iterator: AsyncIterator<unknown>;
+  /** The rough wire size of one of this stream's items, chosen by its name when it opened. */
+  readonly sizeOf: (item: unknown) => number;
   /** A `next()` that outlived the last poll window; the following `Next` picks it up first. */
   pending: Promise<IteratorResult<unknown>> | undefined;
   /** Settles when the `Next` calls received so far are answered; the next one waits for it. */
@@ -142,13 +150,13 @@ async function collectBatch(stream: OpenStream): Promise<StreamBatch> {
   if (first === 'timeout') return { items, done: false };
   if (first.done) return { items, done: true };
   items.push(first.value);
-  let bytes = sizeOf(first.value);
+  let bytes = stream.sizeOf(first.value);
   while (items.length < STREAM_BATCH_ITEMS && bytes < STREAM_BATCH_BYTES) {
     const next = await raceWindow(stream, STREAM_LINGER_MS);
     if (next === 'timeout') break;
     if (next.done) return { items, done: true };
     items.push(next.value);
-    bytes += sizeOf(next.value);
+    bytes += stream.sizeOf(next.value);
   }
   return { items, done: false };
 }
@@ -169,13 +177,25 @@ async function raceWindow(stream: OpenStream, windowMs: number): Promise<Iterato
   }
 }
 
-/** Rough size of an item on the wire: dump chunks by their bytes, anything else as small. */
-function sizeOf(value: unknown): number {
-  if (typeof value === 'object' && value !== null && 'data' in value && (value as { data: unknown }).data instanceof Uint8Array) {
-    return (value as { data: Uint8Array }).data.byteLength;
-  }
-  if (typeof value === 'object' && value !== null && Array.isArray((value as { lines?: unknown }).lines)) return logBatchSize(value as LogBatch);
-  return 256;
+/** What a small item (a progress event, a piece of terminal output) is taken to cost on the wire. */
+const SMALL_ITEM_BYTES = 256;
+const smallItem = (): number => SMALL_ITEM_BYTES;
+
+/** Rough size of each stream's items on the wire: dump chunks by their bytes, log batches by their lines. */
+const ITEM_SIZE: { readonly [K in StreamName]: (item: StreamItem<K>) => number } = {
+  'image.pull': smallItem,
+  'logs.follow': logBatchSize,
+  'backup.dump': (chunk: DumpChunk) => chunk.data.byteLength,
+  'exec.attach': smallItem,
+};
+
+/**
+ * The sizer for the stream `name`. The items the bridge reads are those of the executor's stream
+ * of that name, hence the one cast. A name that is not a stream gets the small-item sizer: the
+ * executor refuses such a stream before it yields anything.
+ */
+function itemSizer(name: string): (item: unknown) => number {
+  return Object.hasOwn(ITEM_SIZE, name) ? (ITEM_SIZE[name as StreamName] as (item: unknown) => number) : smallItem;
 }
 
 /** A log batch by its lines' text plus the stream, the timestamp and the field names of each. */
