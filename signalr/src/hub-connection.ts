@@ -1,7 +1,7 @@
 import { ClientResults } from './client-results.js';
 import { ErrorTexts } from './error-texts.js';
 import { ConnectionLostError } from './errors/connection-lost.error.js';
-import { HANDSHAKE_OK_BYTES, HANDSHAKE_OK_RECORD, HandshakeErrors, handshakeErrorRecord, parseHandshake, protocolsNamed } from './handshake.js';
+import { HANDSHAKE_OK_BYTES, HANDSHAKE_OK_RECORD, HandshakeErrors, handshakeErrorRecord, parseHandshake } from './handshake.js';
 import type { Hub } from './hub.js';
 import type { CloseOptions, HubCallContext, HubCallerClients, HubConnectionInfo, InvokeOptions, SingleClientProxy } from './hub-context.js';
 import type { ConnectionEndpoint, HubLifetime } from './hub-lifetime.js';
@@ -336,7 +336,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
 
   #onHandshake(record: string): void {
     this.#clearDeadline();
-    const outcome = parseHandshake(record, protocolsNamed(this.#options.protocols), this.#socket?.carriesBinary ?? false);
+    const outcome = parseHandshake(record, this.#options.protocols, this.#socket?.carriesBinary ?? false);
     if (!outcome.ok) return this.#failHandshake(outcome.error);
     const protocol = outcome.protocol;
     this.#protocol = protocol;

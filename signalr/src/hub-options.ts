@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { HubProtocolName } from './hub-protocol.js';
+import { protocolsNamed } from './handshake.js';
+import type { HubProtocol, HubProtocolName } from './hub-protocol.js';
 import type { TransportName } from './transport.js';
 
 /** What the `authenticate` hook is given, once on negotiate and again on the WebSocket upgrade. */
@@ -88,14 +89,17 @@ export interface HubServerOptions<TUser> {
   detailedErrors?: boolean;
 }
 
-export type ResolvedHubOptions<TUser> = Required<Omit<HubServerOptions<TUser>, 'authenticate' | 'negotiate'>> &
-  Pick<HubServerOptions<TUser>, 'authenticate' | 'negotiate'>;
+export type ResolvedHubOptions<TUser> = Required<Omit<HubServerOptions<TUser>, 'authenticate' | 'negotiate' | 'protocols'>> &
+  Pick<HubServerOptions<TUser>, 'authenticate' | 'negotiate'> & {
+    /** The codecs behind the `protocols` option, looked up once rather than at every handshake. */
+    readonly protocols: readonly HubProtocol[];
+  };
 
 export function resolveOptions<TUser>(options: HubServerOptions<TUser>): ResolvedHubOptions<TUser> {
+  const given = withoutUndefined(options);
   return {
     userIdOf: defaultUserIdOf,
     transports: ['WebSockets', 'ServerSentEvents', 'LongPolling'],
-    protocols: ['json', 'messagepack'],
     keepAliveIntervalMs: 15_000,
     clientTimeoutMs: 30_000,
     handshakeTimeoutMs: 15_000,
@@ -110,7 +114,8 @@ export function resolveOptions<TUser>(options: HubServerOptions<TUser>): Resolve
     sendHighWaterMark: 262_144,
     maxBufferedBytes: 16_777_216,
     detailedErrors: false,
-    ...withoutUndefined(options),
+    ...given,
+    protocols: protocolsNamed(given.protocols ?? ['json', 'messagepack']),
   };
 }
 
