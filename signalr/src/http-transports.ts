@@ -50,8 +50,6 @@ abstract class HttpTransport {
 export class ServerSentEventsTransport extends HttpTransport implements HubTransport {
   readonly name = 'ServerSentEvents';
   readonly inherentKeepAlive = false;
-  /** An event stream is text; negotiate lists it as `Text` only and binary protocols are refused. */
-  readonly carriesBinary = false;
 
   constructor(private readonly response: ServerResponse) {
     super();
@@ -92,7 +90,6 @@ export class ServerSentEventsTransport extends HttpTransport implements HubTrans
 export class LongPollingTransport extends HttpTransport implements HubTransport {
   readonly name = 'LongPolling';
   readonly inherentKeepAlive = true;
-  readonly carriesBinary = true;
   #queue: Payload[] = [];
   #written: Array<() => void> = [];
   #poll: ServerResponse | undefined;

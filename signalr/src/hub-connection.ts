@@ -23,6 +23,7 @@ import {
 } from './hub-protocol.js';
 import { jsonHubProtocol } from './json-hub-protocol.js';
 import { InvocationDispatcher, type DispatchHost, type HeldSlot } from './invocation-dispatcher.js';
+import { carriesBinary } from './negotiate.js';
 import { RecordReader } from './record-reader.js';
 import type { HubTransport } from './transport.js';
 import { ReceiveSequence, ReplayBuffer } from './stateful-reconnect.js';
@@ -336,7 +337,7 @@ export class HubConnection<TUser> implements ConnectionEndpoint, HubConnectionIn
 
   #onHandshake(record: string): void {
     this.#clearDeadline();
-    const outcome = parseHandshake(record, this.#options.protocols, this.#socket?.carriesBinary ?? false);
+    const outcome = parseHandshake(record, this.#options.protocols, this.#socket !== undefined && carriesBinary(this.#socket.name));
     if (!outcome.ok) return this.#failHandshake(outcome.error);
     const protocol = outcome.protocol;
     this.#protocol = protocol;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { TransferFormat } from './hub-protocol.js';
 import type { TransportName } from './transport.js';
 
 /** Highest negotiate protocol version this server speaks. */
@@ -31,12 +32,17 @@ export interface NegotiateResponse {
   readonly useStatefulReconnect?: boolean;
 }
 
-const TRANSFER_FORMATS: Record<TransportName, readonly string[]> = {
+const TRANSFER_FORMATS: Readonly<Record<TransportName, readonly TransferFormat[]>> = {
   WebSockets: ['Text', 'Binary'],
   // An event stream carries text only.
   ServerSentEvents: ['Text'],
   LongPolling: ['Text', 'Binary'],
 };
+
+/** Whether `transport` carries binary payloads; a text-only one refuses binary protocols at the handshake. */
+export function carriesBinary(transport: TransportName): boolean {
+  return TRANSFER_FORMATS[transport].includes('Binary');
+}
 
 /**
  * The body of a successful negotiate. The client tries the transports in the listed order and

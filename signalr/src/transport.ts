@@ -19,8 +19,6 @@ export interface HubTransport {
   readonly name: TransportName;
   /** Long polling keeps itself alive: neither side sends pings over it. */
   readonly inherentKeepAlive: boolean;
-  /** Whether binary payloads can travel; a text-only transport refuses binary protocols at the handshake. */
-  readonly carriesBinary: boolean;
   readonly isOpen: boolean;
   start(events: TransportEvents): void;
   /** Queues `data`; `written` runs once it has left the process. */
@@ -40,7 +38,6 @@ const CLOSE_GRACE_MS = 1_000;
 export class WebSocketTransport implements HubTransport {
   readonly name = 'WebSockets';
   readonly inherentKeepAlive = false;
-  readonly carriesBinary = true;
 
   constructor(private readonly socket: WebSocket) {}
 
