@@ -20,7 +20,7 @@ beforeAll(async () => {
   for (const method of ['log', 'error', 'warn', 'info'] as const) {
     vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void consoleLines.push(args.map(String).join(' ')));
   }
-  test = await startTestKrint({ Auth__AdminPassword: ADMIN_PASSWORD, Krint__PublicUrl: 'http://127.0.0.1:5999' }, { localExecutor: null, authOptions: { loginLimits: { perUser: 3, perAddress: 50, windowMs: 60_000 }, socketRecheckMs: 300 } });
+  test = await startTestKrint({ Auth__AdminPassword: ADMIN_PASSWORD, Krint__PublicUrl: 'http://127.0.0.1:5999' }, { localExecutor: null, authOptions: { loginLimits: { perUserAndAddress: 3 }, socketRecheckMs: 300 } });
   base = `http://127.0.0.1:${await test.krint.listen(0)}`;
 });
 
@@ -142,7 +142,7 @@ describe('built-in sign-in with session cookies', () => {
     expect(codes((await gql(CREATE_TOKEN, { cookie: first.cookie, 'x-krint-csrf': first.csrf }, { name: 'x', role: 'ADMIN', expiresAt: '2030-01-01T00:00:00Z' })).body)).toContain('FORBIDDEN');
   });
 
-  it('rate-limits failed sign-ins per user name with a clear error, even for the right password', async () => {
+  it('rate-limits failed sign-ins per user name and address with a clear error, even for the right password', async () => {
     const admin = await bearerFor(test.krint, 'admin');
     await gql('mutation { createKrintUser(name: "rita", password: "rita-password-1", role: VIEWER) { __typename } }', { authorization: admin });
     secrets.push('rita-password-1');
@@ -150,7 +150,7 @@ describe('built-in sign-in with session cookies', () => {
     const limited = await login('rita', 'rita-password-1');
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await limited.json()).error.message).toMatch(/Too many failed sign-ins.*try again in \d+ minute/);
+    expect((await limited.json()).error.message).toMatch(/Too many sign-in attempts for this user name from this address; try again in \d+ second/);
     // Another user from the same address is not locked out by rita's failures.
     expect((await login('admin', ADMIN_PASSWORD)).status).toBe(200);
   });

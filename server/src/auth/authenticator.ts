@@ -3,7 +3,7 @@ import type { KrintOrm } from '../db/orm.js';
 import { API_TOKEN_PREFIX, ApiTokenStore } from './api-tokens.js';
 import { readCookie } from './cookies.js';
 import { OidcClient, type OidcOptions } from './oidc.js';
-import { FailureLimiter } from './rate-limit.js';
+import { DEFAULT_LOGIN_LIMITS, SignInThrottle, type LoginLimits } from './rate-limit.js';
 import { safeEqual } from './secrets.js';
 import { CSRF_HEADER, SESSION_COOKIE, SessionStore } from './sessions.js';
 import { AuthError, type Caller } from './types.js';
@@ -19,22 +19,15 @@ export interface PresentedCredentials {
   readonly connectionParams?: Readonly<Record<string, unknown>> | null;
 }
 
-export interface LoginLimits {
-  /** Failed sign-ins per user name per window before it is locked for the rest of the window. */
-  readonly perUser: number;
-  /** Failed sign-ins per client address per window. */
-  readonly perAddress: number;
-  readonly windowMs: number;
-}
-
-export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perUser: 5, perAddress: 20, windowMs: 15 * 60_000 };
+export { DEFAULT_LOGIN_LIMITS, type LoginLimits };
 
 export interface AuthOptions {
   readonly config: Pick<KrintConfig, 'auth' | 'publicUrl'>;
   readonly orm: KrintOrm;
   readonly log: (message: string) => void;
   readonly oidc?: OidcOptions;
-  readonly loginLimits?: LoginLimits;
+  /** Sign-in limits; each one left out keeps its default. */
+  readonly loginLimits?: Partial<LoginLimits>;
   /** How often an open graphql-ws socket re-checks its credentials (default 30 s). */
   readonly socketRecheckMs?: number;
 }
@@ -51,8 +44,7 @@ export class Auth {
   readonly sessions: SessionStore;
   readonly apiTokens: ApiTokenStore;
   readonly oidc: OidcClient | null;
-  readonly loginByUser: FailureLimiter;
-  readonly loginByAddress: FailureLimiter;
+  readonly signInThrottle: SignInThrottle;
   /** Cookies get `Secure` when the public URL is https. */
   readonly secureCookies: boolean;
   readonly sessionLifetimeMs: number;
@@ -64,9 +56,7 @@ export class Auth {
     this.sessions = new SessionStore(orm, this.sessionLifetimeMs);
     this.apiTokens = new ApiTokenStore(orm);
     this.oidc = config.auth.oidc ? new OidcClient(config.auth.oidc, options.oidc) : null;
-    const limits = options.loginLimits ?? DEFAULT_LOGIN_LIMITS;
-    this.loginByUser = new FailureLimiter(limits.perUser, limits.windowMs);
-    this.loginByAddress = new FailureLimiter(limits.perAddress, limits.windowMs);
+    this.signInThrottle = new SignInThrottle({ ...DEFAULT_LOGIN_LIMITS, ...options.loginLimits });
     this.secureCookies = config.publicUrl?.startsWith('https://') ?? false;
   }
 

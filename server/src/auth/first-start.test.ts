@@ -2,7 +2,6 @@ import { createEngineRegistry } from '@krint/agent';
 import { describe, expect, it } from 'vitest';
 import { createKrint } from '../app.js';
 import { loadConfig } from '../config.js';
-import { FailureLimiter } from './rate-limit.js';
 import { startTestKrint } from './testing.js';
 
 describe('first start', () => {
@@ -44,28 +43,5 @@ describe('cookies behind an https public URL', () => {
     } finally {
       await started.krint.close();
     }
-  });
-});
-
-describe('FailureLimiter', () => {
-  it('blocks a key after its failures until the window ends, per key', () => {
-    let now = 0;
-    const limiter = new FailureLimiter(2, 60_000, 100, () => now);
-    limiter.recordFailure('10.0.0.1');
-    expect(limiter.blockedFor('10.0.0.1')).toBe(0);
-    limiter.recordFailure('10.0.0.1');
-    expect(limiter.blockedFor('10.0.0.1')).toBe(60);
-    expect(limiter.blockedFor('10.0.0.2')).toBe(0);
-    now = 30_000;
-    expect(limiter.blockedFor('10.0.0.1')).toBe(30);
-    now = 60_000;
-    expect(limiter.blockedFor('10.0.0.1')).toBe(0);
-  });
-
-  it('stays bounded under a flood of distinct keys', () => {
-    const limiter = new FailureLimiter(1, 60_000, 10);
-    for (let i = 0; i < 1000; i++) limiter.recordFailure(`key-${i}`);
-    expect(limiter.blockedFor('key-999')).toBeGreaterThan(0);
-    expect(limiter.blockedFor('key-0')).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DOMAIN_ERRORS, InvalidInputError } from '../errors.js';
 import type { Auth, PresentedCredentials } from './authenticator.js';
 import { readCookie, serializeCookie } from './cookies.js';
+import type { LimitedBy } from './rate-limit.js';
 import { CSRF_COOKIE, SESSION_COOKIE } from './sessions.js';
 import { AuthError, type Caller } from './types.js';
 
@@ -75,24 +76,31 @@ function clientAddress(request: IncomingMessage): string {
   return request.socket.remoteAddress ?? 'unknown';
 }
 
+const LIMITED_BY_WORDS: Record<LimitedBy, string> = {
+  'user-and-address': 'for this user name from this address',
+  address: 'from this address',
+  user: 'for this user name',
+};
+
+function waitInWords(seconds: number): string {
+  return seconds < 90 ? `${seconds} second(s)` : `${Math.ceil(seconds / 60)} minute(s)`;
+}
+
 async function login(auth: Auth, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const body = await readJson(request);
   const username = typeof body.username === 'string' ? body.username.trim() : '';
   const password = typeof body.password === 'string' ? body.password : '';
   if (!username || !password) throw new InvalidInputError('Send {"username": "...", "password": "..."}.', 'username');
-  const address = clientAddress(request);
-  const userKey = username.toLowerCase();
-  const wait = Math.max(auth.loginByAddress.blockedFor(address), auth.loginByUser.blockedFor(userKey));
-  if (wait > 0) {
-    throw new AuthError(`Too many failed sign-ins for this user or from this address; try again in ${Math.ceil(wait / 60)} minute(s).`, 429, 'RATE_LIMITED', wait);
+  const attempt = await auth.signInThrottle.begin(username, clientAddress(request));
+  if (!attempt.allowed) {
+    throw new AuthError(`Too many sign-in attempts ${LIMITED_BY_WORDS[attempt.limitedBy]}; try again in ${waitInWords(attempt.retryAfterSeconds)}.`, 429, 'RATE_LIMITED', attempt.retryAfterSeconds);
   }
   const user = await auth.users.verify(username, password);
   if (!user) {
-    auth.loginByAddress.recordFailure(address);
-    auth.loginByUser.recordFailure(userKey);
+    await attempt.failed();
     throw new AuthError('Wrong user name or password.', 401, 'UNAUTHENTICATED');
   }
-  auth.loginByUser.clear(userKey);
+  await attempt.succeeded();
   const { cookieValue, session } = await auth.sessions.create({ userId: user.id, name: user.name, role: user.role, source: 'password' });
   setSessionCookies(auth, response, cookieValue, session.csrfToken);
   sendJson(response, 200, { user: { name: user.name, role: user.role, source: 'session' }, csrfToken: session.csrfToken });
