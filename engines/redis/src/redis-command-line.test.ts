@@ -35,11 +35,16 @@ describe('refusalReason', () => {
     ['SELECT 2', /DB number chosen/],
     ['BLPOP q 0', /blocks/],
     ['XREAD BLOCK 0 STREAMS s $', /leave out BLOCK/],
+    ['COPY a b DB 1', /COPY with DB is not allowed.*another DB number/],
+    ['copy a b replace db 0', /COPY with DB is not allowed/],
+    ['MOVE a 1', /another DB number/],
+    ['SWAPDB 0 1', /whole DB numbers/],
+    ['MIGRATE 127.0.0.1 6379 a 1 1000', /another server/],
   ])('refuses %s with a reason', (text, reason) => {
     expect(() => parseConsoleCommand(text)).toThrow(reason);
   });
 
-  it.each(['GET k', 'CONFIG GET maxmemory', 'ACL WHOAMI', 'SCAN 0 MATCH user:* COUNT 10', 'XREAD COUNT 1 STREAMS s 0', 'CLIENT LIST'])(
+  it.each(['GET k', 'CONFIG GET maxmemory', 'ACL WHOAMI', 'SCAN 0 MATCH user:* COUNT 10', 'XREAD COUNT 1 STREAMS s 0', 'CLIENT LIST', 'COPY a b REPLACE', 'COPY DB db', 'COPY db DB REPLACE'])(
     'allows %s',
     (text) => {
       expect(refusalReason(parseCommandLine(text))).toBeNull();

@@ -135,6 +135,18 @@ const ALLOWED_SUBCOMMANDS: Readonly<Record<string, { readonly allowed: readonly 
   FUNCTION: { allowed: ['LIST', 'STATS', 'HELP'], reason: 'it manages server-side code; FUNCTION LIST and STATS are allowed' },
 };
 
+/**
+ * Options that make an otherwise harmless command do what {@link REFUSED} keeps out of the console.
+ * `after` is the number of fixed arguments before the options start (keys may be named like an
+ * option). The guard against leaving the chosen DB number covers every command that names another
+ * one: SELECT, MOVE and SWAPDB above, MIGRATE (its destination DB), and COPY's DB option here.
+ */
+const REFUSED_OPTIONS: Readonly<Record<string, Readonly<Record<string, { readonly after: number; readonly reason: string }>>>> = {
+  COPY: { DB: { after: 2, reason: 'it copies the key into another DB number outside the editor; leave out DB to copy within the DB number chosen above it' } },
+  XREAD: { BLOCK: { after: 0, reason: 'it blocks until data arrives; leave out BLOCK' } },
+  XREADGROUP: { BLOCK: { after: 0, reason: 'it blocks until data arrives; leave out BLOCK' } },
+};
+
 /** Returns why the console refuses `argv`, or `null` when it may run. */
 export function refusalReason(argv: readonly string[]): string | null {
   const name = (argv[0] ?? '').toUpperCase();
@@ -147,8 +159,11 @@ export function refusalReason(argv: readonly string[]): string | null {
       return `${name} ${subcommand || '(no subcommand)'} is not allowed in the console: ${sub.reason}.`;
     }
   }
-  if ((name === 'XREAD' || name === 'XREADGROUP') && argv.some((arg) => arg.toUpperCase() === 'BLOCK')) {
-    return `${name} with BLOCK is not allowed in the console: it blocks until data arrives; leave out BLOCK.`;
+  for (const [option, refusal] of Object.entries(REFUSED_OPTIONS[name] ?? {})) {
+    // Options follow the command's fixed arguments; a key may itself be called "DB" or "BLOCK".
+    if (argv.slice(refusal.after + 1).some((arg) => arg.toUpperCase() === option)) {
+      return `${name} with ${option} is not allowed in the console: ${refusal.reason}.`;
+    }
   }
   return null;
 }

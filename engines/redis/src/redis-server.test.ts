@@ -224,6 +224,24 @@ describe.skipIf(!available)('redis engine against a real redis:7 server', () => 
     expect((await session.query!('3', 'CONFIG GET appendonly', { rowLimit: 10, timeoutMs: 5_000 })).rows.map((r) => r.value)).toEqual(['appendonly', 'yes']);
   });
 
+  it('keeps console commands in the chosen DB number: COPY … DB, MOVE, SWAPDB, SELECT and MIGRATE are refused and change nothing', async () => {
+    const options = { rowLimit: 10, timeoutMs: 5_000 };
+    await session.query!('5', 'SET guarded:key v5', options);
+    const before = await Promise.all(['5', '6'].map((db) => session.countRows(db, '*')));
+    for (const text of ['COPY guarded:key guarded:copy DB 6', 'copy guarded:key guarded:copy replace db 6', 'MOVE guarded:key 6', 'SWAPDB 5 6', 'SELECT 6', `MIGRATE 127.0.0.1 6379 guarded:key 6 1000 COPY`]) {
+      const error = await errorOf(session.query!('5', text, options));
+      expect(error, text).toBeInstanceOf(InvalidInputError);
+      expect(error.message, text).toMatch(/not allowed in the console/);
+    }
+    expect(await Promise.all(['5', '6'].map((db) => session.countRows(db, '*')))).toEqual(before);
+    const client = await rawClient(target, 6);
+    expect(await client.exists('guarded:key', 'guarded:copy')).toBe(0);
+    client.disconnect();
+    // Within the chosen DB number COPY works, including on keys named like the option.
+    expect((await session.query!('5', 'COPY guarded:key DB', options)).rows).toEqual([{ value: 1 }]);
+    expect((await session.query!('5', 'GET DB', options)).rows).toEqual([{ value: 'v5' }]);
+  });
+
   it('refuses a 10 KB key name and changes nothing', async () => {
     const before = await session.countRows('1', '*');
     const huge = 'k'.repeat(10 * 1024);
