@@ -1,6 +1,6 @@
 import type { MikroORM, Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type { DatabaseConfig } from '../config.js';
 import { ALL_ENTITIES } from './entities.js';
@@ -25,7 +25,7 @@ export async function openDatabase(config: DatabaseConfig, options: { migrate?: 
   };
   let orm: KrintOrm;
   if (config.kind === 'sqlite') {
-    mkdirSync(path.dirname(config.file), { recursive: true });
+    protectStateFile(config.file);
     const { MikroORM: SqliteOrm } = await import('@mikro-orm/better-sqlite');
     orm = await SqliteOrm.init({
       ...common,
@@ -35,6 +35,9 @@ export async function openDatabase(config: DatabaseConfig, options: { migrate?: 
     // Concurrent readers during writes, and a busy wait instead of SQLITE_BUSY errors.
     await orm.em.getConnection().execute('pragma journal_mode = WAL');
     await orm.em.getConnection().execute('pragma busy_timeout = 5000');
+    // SQLite creates the -wal and -shm files with the database file's mode; ones left by an older
+    // version that did not restrict it are tightened here.
+    for (const suffix of SQLITE_SIDE_FILES) if (existsSync(config.file + suffix)) chmodSync(config.file + suffix, OWNER_ONLY_FILE);
   } else {
     const { MikroORM: PostgresOrm } = await import('@mikro-orm/postgresql');
     orm = await PostgresOrm.init({
@@ -45,4 +48,23 @@ export async function openDatabase(config: DatabaseConfig, options: { migrate?: 
   }
   if (options.migrate !== false) await orm.getMigrator().up();
   return orm;
+}
+
+/** Mode of the state database and its side files: they hold sealed secrets, the activity log and session hashes. */
+export const OWNER_ONLY_FILE = 0o600;
+/** Mode of the state database's folder, which also holds the vault key file. */
+export const OWNER_ONLY_FOLDER = 0o700;
+const SQLITE_SIDE_FILES = ['-wal', '-shm', '-journal'] as const;
+
+/**
+ * Creates the SQLite file (and its folder) readable by the owner only before SQLite opens it, and
+ * tightens both when an existing installation left them readable by others (the umask's 0644).
+ * SQLite gives the -wal and -shm files the mode of the database file.
+ */
+function protectStateFile(file: string): void {
+  const folder = path.dirname(file);
+  mkdirSync(folder, { recursive: true, mode: OWNER_ONLY_FOLDER });
+  chmodSync(folder, OWNER_ONLY_FOLDER);
+  closeSync(openSync(file, 'a', OWNER_ONLY_FILE));
+  chmodSync(file, OWNER_ONLY_FILE);
 }
