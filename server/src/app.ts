@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { NODE_HUB_PATH } from '@krint/agent';
 import { HubServer } from '@krint/signalr';
-import { Auth, authenticateGraphQL, authorizeSocket, checkRequestSize, exposeAuthorizationError, graphiqlFor, handleAuthRoutes, MAX_GRAPHQL_REQUEST_BYTES, requireCaller, useGraphQLGuards, type AuthOptions } from './auth/index.js';
+import { Auth, authenticateGraphQL, authorizeSocket, checkRequestSize, exposeAuthorizationError, graphiqlFor, handleAuthRoutes, MAX_GRAPHQL_REQUEST_BYTES, requireCaller, useCredentialRevocation, useGraphQLGuards, type AuthOptions } from './auth/index.js';
 import type { KrintConfig } from './config.js';
 import { Instance, Node, Setting } from './db/entities.js';
 import { openDatabase, type KrintOrm } from './db/orm.js';
@@ -87,7 +87,7 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
     graphiql: (request) => graphiqlFor(auth, request, { subscriptionsProtocol: 'WS', title: 'Krint GraphQL' }),
     landingPage: false,
     context: async (initial) => createContext(services, auth, await authenticateGraphQL(auth, initial)),
-    plugins: [useGraphQLGuards()],
+    plugins: [useGraphQLGuards(), useCredentialRevocation(auth)],
     maskedErrors: { maskError: (error, message) => exposeAuthorizationError(error) ?? exposeDomainError(error) ?? new GraphQLError(message) },
     logging: false,
     // checkRequestSize (in route, below) refuses a body over the limit or without a Content-Length

@@ -2,6 +2,7 @@ import { ExpiringCache } from '@krint/engine-sdk';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { ApiToken, type AuthRole } from '../db/entities.js';
 import type { KrintOrm } from '../db/orm.js';
+import type { RevocationBus } from './revocations.js';
 import { randomSecret, sha256Hex } from './secrets.js';
 
 export const API_TOKEN_PREFIX = 'krint_at_';
@@ -24,7 +25,10 @@ export class ApiTokenStore {
   /** Bumped by every revocation, so a lookup that raced with one is not remembered. */
   #revocations = 0;
 
-  constructor(private readonly orm: KrintOrm) {}
+  constructor(
+    private readonly orm: KrintOrm,
+    private readonly revocations: RevocationBus,
+  ) {}
 
   async create(input: { name: string; role: AuthRole; expiresAt: Date; createdBy: string }): Promise<{ token: string; record: ApiToken }> {
     const name = input.name.trim();
@@ -71,7 +75,7 @@ export class ApiTokenStore {
     return this.orm.em.fork().find(ApiToken, {}, { orderBy: { createdAt: 'desc' } });
   }
 
-  /** Deletes the token: the next request that presents it is refused. */
+  /** Deletes the token: the next request that presents it is refused, and its open subscriptions end. */
   async revoke(id: string): Promise<ApiToken> {
     const em = this.orm.em.fork();
     const record = await em.findOne(ApiToken, { id });
@@ -82,6 +86,7 @@ export class ApiTokenStore {
     await em.flush();
     this.#revocations += 1;
     this.#verified.delete(record.hash);
+    this.revocations.publish({ kind: 'api-token', tokenId: record.id });
     return record;
   }
 }

@@ -4,6 +4,7 @@ import { API_TOKEN_PREFIX, ApiTokenStore } from './api-tokens.js';
 import { readCookie } from './cookies.js';
 import { OidcClient, type OidcOptions } from './oidc.js';
 import { DEFAULT_LOGIN_LIMITS, SignInThrottle, type LoginLimits } from './rate-limit.js';
+import { InMemoryRevocationBus, LiveCredentials, type RevocationBus } from './revocations.js';
 import { safeEqual } from './secrets.js';
 import { CSRF_HEADER, SESSION_COOKIE, SessionStore } from './sessions.js';
 import { AuthError, type Caller } from './types.js';
@@ -28,7 +29,13 @@ export interface AuthOptions {
   readonly oidc?: OidcOptions;
   /** Sign-in limits; each one left out keeps its default. */
   readonly loginLimits?: Partial<LoginLimits>;
-  /** How often an open graphql-ws socket re-checks its credentials (default 30 s). */
+  /** Where revocations are announced (in memory by default: this process only). */
+  readonly revocations?: RevocationBus;
+  /**
+   * How often an open graphql-ws socket re-checks its credentials (default 30 s). Revocations
+   * through the bus end it at once; the re-check catches changes made past it (another process
+   * sharing the database).
+   */
   readonly socketRecheckMs?: number;
 }
 
@@ -45,6 +52,9 @@ export class Auth {
   readonly apiTokens: ApiTokenStore;
   readonly oidc: OidcClient | null;
   readonly signInThrottle: SignInThrottle;
+  readonly revocations: RevocationBus;
+  /** Open subscriptions and sockets by credential: ended when it is revoked or expires. */
+  readonly live: LiveCredentials;
   /** Cookies get `Secure` when the public URL is https. */
   readonly secureCookies: boolean;
   readonly sessionLifetimeMs: number;
@@ -53,8 +63,10 @@ export class Auth {
     const { config, orm } = options;
     this.sessionLifetimeMs = config.auth.sessionHours * 3_600_000;
     this.users = new UserStore(orm);
-    this.sessions = new SessionStore(orm, this.sessionLifetimeMs);
-    this.apiTokens = new ApiTokenStore(orm);
+    this.revocations = options.revocations ?? new InMemoryRevocationBus();
+    this.live = new LiveCredentials(this.revocations);
+    this.sessions = new SessionStore(orm, this.sessionLifetimeMs, this.revocations);
+    this.apiTokens = new ApiTokenStore(orm, this.revocations);
     this.oidc = config.auth.oidc ? new OidcClient(config.auth.oidc, options.oidc) : null;
     this.signInThrottle = new SignInThrottle({ ...DEFAULT_LOGIN_LIMITS, ...options.loginLimits });
     this.secureCookies = config.publicUrl?.startsWith('https://') ?? false;
@@ -85,18 +97,18 @@ export class Auth {
         throw new AuthError(`This request is signed in by cookie and must carry the session's CSRF token in the ${CSRF_HEADER} header (connectionParams for WebSockets); see GET /api/auth/me.`, 403, 'CSRF');
       }
     }
-    return { name: session.name, role: session.role, source: 'session', userId: session.userId, sessionId: session.id };
+    return { name: session.name, role: session.role, source: 'session', userId: session.userId, sessionId: session.id, apiTokenId: null, expiresAt: session.expiresAt };
   }
 
   private async authenticateBearer(token: string): Promise<Caller> {
     if (token.startsWith(API_TOKEN_PREFIX)) {
       const record = await this.apiTokens.verify(token);
       if (!record) throw new AuthError('The API token is not valid: unknown, revoked or expired.', 401, 'UNAUTHENTICATED');
-      return { name: `token:${record.name}`, role: record.role, source: 'api-token', userId: null, sessionId: null };
+      return { name: `token:${record.name}`, role: record.role, source: 'api-token', userId: null, sessionId: null, apiTokenId: record.id, expiresAt: record.expiresAt };
     }
     if (this.oidc && token.split('.').length === 3) {
       const identity = await this.oidc.verifyBearer(token);
-      return { name: identity.name, role: identity.role, source: 'oidc-jwt', userId: null, sessionId: null };
+      return { name: identity.name, role: identity.role, source: 'oidc-jwt', userId: null, sessionId: null, apiTokenId: null, expiresAt: null };
     }
     throw new AuthError(this.oidc ? 'The bearer token is neither a Krint API token nor a JWT.' : 'The bearer token is not a Krint API token.', 401, 'UNAUTHENTICATED');
   }

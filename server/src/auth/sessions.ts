@@ -1,5 +1,6 @@
 import { Session, type AuthRole } from '../db/entities.js';
 import type { KrintOrm } from '../db/orm.js';
+import type { RevocationBus } from './revocations.js';
 import { randomSecret, sha256Hex } from './secrets.js';
 
 export const SESSION_COOKIE = 'krint_session';
@@ -20,6 +21,7 @@ export class SessionStore {
   constructor(
     private readonly orm: KrintOrm,
     private readonly lifetimeMs: number,
+    private readonly revocations: RevocationBus,
   ) {}
 
   async create(owner: { userId: string | null; name: string; role: AuthRole; source: 'password' | 'oidc' }): Promise<NewSession> {
@@ -56,18 +58,28 @@ export class SessionStore {
     return session;
   }
 
+  /** Signs one browser out; its open subscriptions end. */
   async delete(cookieValue: string): Promise<void> {
-    await this.orm.em.fork().nativeDelete(Session, { idHash: sha256Hex(cookieValue) });
+    const em = this.orm.em.fork();
+    const session = await em.findOne(Session, { idHash: sha256Hex(cookieValue) });
+    if (!session) return;
+    await em.nativeDelete(Session, { id: session.id });
+    this.revocations.publish({ kind: 'session', sessionId: session.id });
   }
 
   /** Signs a user out everywhere except (optionally) one session: after a password change or deletion. */
   async deleteForUser(userId: string, keepSessionId: string | null = null): Promise<void> {
     await this.orm.em.fork().nativeDelete(Session, keepSessionId ? { userId, id: { $ne: keepSessionId } } : { userId });
+    this.revocations.publish({ kind: 'user', userId, exceptSessionId: keepSessionId });
   }
 
-  /** The role of a built-in user's sessions follows the user (a demoted admin is a viewer at once). */
+  /**
+   * The role of a built-in user's sessions follows the user (a demoted admin is a viewer at once).
+   * Subscriptions started under the old role end; the browser starts them again with the new one.
+   */
   async setRoleForUser(userId: string, role: AuthRole): Promise<void> {
     await this.orm.em.fork().nativeUpdate(Session, { userId }, { role });
+    this.revocations.publish({ kind: 'user', userId });
   }
 
   async deleteExpired(): Promise<number> {

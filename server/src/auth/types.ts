@@ -17,6 +17,10 @@ export interface Caller {
   readonly userId: string | null;
   /** The session's id (not the cookie value); null unless `source` is `session`. */
   readonly sessionId: string | null;
+  /** The API token's id (not its value); null unless `source` is `api-token`. */
+  readonly apiTokenId: string | null;
+  /** When the credential stops being valid on its own (session or token expiry); null when unknown. */
+  readonly expiresAt: Date | null;
 }
 
 export const ROLES: readonly AuthRole[] = ['admin', 'viewer'];

@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GraphQLError } from 'graphql/index.js';
+import { GraphQLError, type ExecutionResult } from 'graphql/index.js';
+import type { Plugin } from 'graphql-yoga';
 import type { Auth } from './authenticator.js';
 import { graphqlCredentials, MAX_GRAPHQL_REQUEST_BYTES } from './graphql-guards.js';
 import { isAuthorizationError } from './graphql-policy.js';
 import { readCookie } from './cookies.js';
+import type { EndReason } from './revocations.js';
 import { CSRF_HEADER, SESSION_COOKIE } from './sessions.js';
 import { AuthError, type Caller } from './types.js';
 
@@ -24,8 +26,9 @@ export async function authenticateGraphQL(auth: Auth, initial: InitialContext): 
 
 /**
  * graphql-ws `onConnect`: a socket without valid credentials is closed (4403) before any
- * operation. An accepted socket re-checks its credentials every `socketRecheckMs`, so a sign-out,
- * a revoked or expired token or a deleted user also ends subscriptions that are already running.
+ * operation. An accepted socket is closed as soon as its credential is revoked (sign-out, revoked
+ * token, deleted or re-roled user) or expires, and re-checks its credentials every
+ * `socketRecheckMs` for changes this process did not see.
  */
 export async function authorizeSocket(
   auth: Auth,
@@ -34,26 +37,113 @@ export async function authorizeSocket(
   const credentials = graphqlCredentials({ req: context.extra.request, connectionParams: context.connectionParams ?? {}, extra: context.extra });
   const check = async () => {
     try {
-      return (await auth.authenticate(credentials)) !== null;
+      return await auth.authenticate(credentials);
     } catch {
-      return false;
+      return null;
     }
   };
-  if (!(await check())) return false;
+  const caller = await check();
+  if (!caller) return false;
   const socket = context.extra.socket;
   if (socket) {
+    const close = () => socket.close(4403, 'Forbidden: the credentials of this connection are no longer valid');
+    const untrack = auth.live.track(caller, close);
     const timer = setInterval(() => {
       void check().then((valid) => {
         if (!valid) {
           clearInterval(timer);
-          socket.close(4403, 'Forbidden: the credentials of this connection are no longer valid');
+          close();
         }
       });
     }, auth.options.socketRecheckMs ?? 30_000);
     timer.unref();
-    socket.once('close', () => clearInterval(timer));
+    socket.once('close', () => {
+      clearInterval(timer);
+      untrack();
+    });
   }
   return true;
+}
+
+/**
+ * Ends a running subscription, on any transport (SSE and graphql-ws alike), when the credential
+ * it was started with is revoked or expires: the client gets one last event with an
+ * `UNAUTHENTICATED` error, then the stream completes.
+ */
+export function useCredentialRevocation(auth: Auth): Plugin<{ caller?: Caller | null }> {
+  return {
+    onSubscribe: ({ args }) => {
+      const caller = args.contextValue.caller;
+      if (!caller) return;
+      return {
+        onSubscribeResult: ({ result, setResult }) => {
+          if (!isAsyncIterable(result)) return;
+          setResult(endWhenRevoked(result, (end) => auth.live.track(caller, end)));
+        },
+      };
+    },
+  };
+}
+
+const ENDED_EVENT: Record<EndReason, string> = {
+  revoked: 'The credentials of this subscription were revoked (signed out, token revoked, or the user changed); sign in again.',
+  expired: 'The credentials of this subscription expired; sign in again.',
+};
+
+/**
+ * `source`, until `track` reports that its credential ended. Written out as an iterator object
+ * rather than an async generator: a generator cannot be returned while it awaits the next event,
+ * so neither a revocation nor the client leaving could end it before that event arrived.
+ */
+function endWhenRevoked(source: AsyncIterable<ExecutionResult>, track: (end: (reason: EndReason) => void) => () => void): AsyncIterableIterator<ExecutionResult> {
+  const iterator = source[Symbol.asyncIterator]();
+  let ended: EndReason | null = null;
+  let finished = false;
+  let wake: (reason: EndReason) => void = () => undefined;
+  const endedSignal = new Promise<EndReason>((resolve) => (wake = resolve));
+  const untrack = track((reason) => {
+    ended = reason;
+    wake(reason);
+  });
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    untrack();
+    // Not awaited: a source that is an async generator only returns once its pending next settles.
+    void Promise.resolve(iterator.return?.()).catch(() => undefined);
+  };
+  const lastEvent = (reason: EndReason): IteratorResult<ExecutionResult> => {
+    finish();
+    return { done: false, value: { errors: [new GraphQLError(ENDED_EVENT[reason], { extensions: { code: 'UNAUTHENTICATED' } })] } };
+  };
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      if (finished) return { done: true, value: undefined };
+      if (ended) return lastEvent(ended);
+      const next = await Promise.race([iterator.next(), endedSignal]);
+      if (typeof next === 'string') return lastEvent(next);
+      if (next.done) {
+        finished = true;
+        untrack();
+      }
+      return next;
+    },
+    async return() {
+      finish();
+      return { done: true, value: undefined };
+    },
+    async throw(error: unknown) {
+      finish();
+      throw error;
+    },
+  };
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 /** Lets authorisation and limit errors keep their message through yoga's error masking. */
