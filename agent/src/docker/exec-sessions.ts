@@ -5,6 +5,7 @@ import { NotFoundError } from '@krint/engine-sdk';
 import type { ExecOutput } from '../protocol/commands.js';
 import type { Docker } from './client.js';
 import { waitForExitCode } from './exec.js';
+import { EXEC_MARKER_VARIABLE, newExecMarker, reapExec } from './exec-reaper.js';
 
 /** Starts the richest shell the image has. */
 export const DEFAULT_SHELL = ['/bin/sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi'] as const;
@@ -36,9 +37,13 @@ export class ExecSessionTable {
    * text (a character split across chunks is kept whole), then `exit` with the exit code.
    */
   async *attach(containerId: string, options: AttachOptions): AsyncGenerator<ExecOutput> {
+    // Closing a terminal's connection does not end what was started in it (a `sleep`, a psql
+    // query): the shell and its children are reaped by their marker when the session ends early.
+    const marker = newExecMarker();
+    let exited = false;
     const exec = await this.docker.getContainer(containerId).exec({
       Cmd: [...(options.command ?? DEFAULT_SHELL)],
-      Env: ['TERM=xterm-256color'],
+      Env: ['TERM=xterm-256color', `${EXEC_MARKER_VARIABLE}=${marker}`],
       AttachStdin: true,
       AttachStdout: true,
       AttachStderr: true,
@@ -68,11 +73,14 @@ export class ExecSessionTable {
       const rest = decoder.end();
       if (rest.length > 0) yield { kind: 'output', data: rest };
       if (options.signal?.aborted) return;
-      yield { kind: 'exit', exitCode: await waitForExitCode(exec) };
+      const exitCode = await waitForExitCode(exec);
+      exited = true;
+      yield { kind: 'exit', exitCode };
     } finally {
       options.signal?.removeEventListener('abort', stop);
       this.#sessions.delete(sessionId);
       stop();
+      if (!exited) await reapExec(this.docker, containerId, marker);
     }
   }
 

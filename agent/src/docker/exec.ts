@@ -3,6 +3,7 @@ import type { ExecCommand } from '@krint/engine-sdk';
 import type { Docker } from './client.js';
 import { PayloadDecoder } from './demux.js';
 import { InternalError } from '../errors.js';
+import { EXEC_MARKER_VARIABLE, newExecMarker, reapExec, watchedArgv } from './exec-reaper.js';
 
 /** stderr kept for the error message of a failed command: the end is where the reason is. */
 const STDERR_TAIL_BYTES = 4096;
@@ -23,20 +24,32 @@ const READ_AHEAD_CHUNKS = 1;
 interface StartedExec {
   readonly stream: Duplex;
   exitCode(): Promise<number | null>;
+  /** Ends what is left of the command inside the container; see `exec-reaper.ts`. */
+  reap(): Promise<void>;
 }
 
-async function startExec(docker: Docker, containerId: string, command: ExecCommand, withStdin: boolean): Promise<StartedExec> {
+/**
+ * How a command's end is guaranteed when its caller leaves (see `exec-reaper.ts`): `watched` runs
+ * it under the in-container watchdog that reaps it when the connection ends (its stdin is not
+ * used); `input` gives it the connection as stdin and marks it for {@link reapExec}.
+ */
+type ExecMode = 'watched' | 'input';
+
+async function startExec(docker: Docker, containerId: string, command: ExecCommand, mode: ExecMode): Promise<StartedExec> {
+  const marker = newExecMarker();
+  const env = Object.entries(command.env ?? {}).map(([key, value]) => `${key}=${value}`);
   const exec = await docker.getContainer(containerId).exec({
-    Cmd: [...command.argv],
-    Env: Object.entries(command.env ?? {}).map(([key, value]) => `${key}=${value}`),
+    Cmd: mode === 'watched' ? watchedArgv(marker, command.argv) : [...command.argv],
+    Env: mode === 'watched' ? env : [...env, `${EXEC_MARKER_VARIABLE}=${marker}`],
     ...(command.user ? { User: command.user } : {}),
-    AttachStdin: withStdin,
+    // Always attached: for a watched command, this stdin is what tells the watchdog the caller is gone.
+    AttachStdin: true,
     AttachStdout: true,
     AttachStderr: true,
     Tty: false,
   });
   const stream = await exec.start();
-  return { stream, exitCode: () => waitForExitCode(exec) };
+  return { stream, exitCode: () => waitForExitCode(exec), reap: () => reapExec(docker, containerId, marker, command.user) };
 }
 
 /** Docker sets the exit code a moment after the output ends; waits for it, bounded in time. */
@@ -74,10 +87,12 @@ function describeFailure(command: ExecCommand, exitCode: number | null, stderr: 
  * Runs `command` in the container and yields its stdout in chunks of at most `chunkBytes`, pulling
  * from Docker only as fast as the consumer takes chunks. After the last chunk, a non-zero exit
  * code or any stderr output throws, so a failed dump is never taken for a complete one.
- * Aborting (or leaving the loop) closes the connection, which ends the command.
+ * Aborting (or leaving the loop) closes the connection, and the command is ended inside the
+ * container at once (by the watchdog of `exec-reaper.ts`), not left to run to its end.
  */
 export async function* execOutput(docker: Docker, containerId: string, command: ExecCommand, chunkBytes: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
-  const started = await startExec(docker, containerId, command, false);
+  // Destroying the connection closes the watchdog's stdin, which ends the command in the container.
+  const started = await startExec(docker, containerId, command, 'watched');
   const stop = () => started.stream.destroy();
   signal?.addEventListener('abort', stop, { once: true });
   // Payload pieces as they arrive: frames split between reads are not joined, only the chunk is.
@@ -134,8 +149,9 @@ function joined(pieces: readonly Buffer[]): Buffer {
  * Returns the number of bytes written.
  */
 export async function execWithInput(docker: Docker, containerId: string, command: ExecCommand, input: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<{ bytes: number }> {
-  const started = await startExec(docker, containerId, command, true);
+  const started = await startExec(docker, containerId, command, 'input');
   const { stream } = started;
+  let finished = false;
   const stop = () => stream.destroy();
   signal?.addEventListener('abort', stop, { once: true });
   const frames = new PayloadDecoder();
@@ -149,7 +165,7 @@ export async function execWithInput(docker: Docker, containerId: string, command
   drained.catch(() => undefined);
   let bytes = 0;
   try {
-    for await (const chunk of prefetched(input)) {
+    for await (const chunk of prefetched(input, signal)) {
       signal?.throwIfAborted();
       bytes += chunk.length;
       if (!stream.write(chunk) && !(await drainOrClose(stream))) {
@@ -160,25 +176,37 @@ export async function execWithInput(docker: Docker, containerId: string, command
     await drained;
     signal?.throwIfAborted();
     const exitCode = await started.exitCode();
+    finished = true;
     if (exitCode !== 0) throw new InternalError(describeFailure(command, exitCode, output.text));
     return { bytes };
   } finally {
     signal?.removeEventListener('abort', stop);
     stop();
+    // Closing stdin alone would let the command apply a partial input to its end.
+    if (!finished) await started.reap();
   }
 }
 
 /**
  * The items of `source`, asking for the next one as soon as one is handed out: reading and decoding
  * the next chunk overlaps with Docker taking the current one. At most one item is held ahead.
+ * An abort ends the wait for an item at once: an uploader that went silent must not hold the
+ * command (and its cleanup) until it speaks again.
  */
-async function* prefetched<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+async function* prefetched<T>(source: AsyncIterable<T>, signal?: AbortSignal): AsyncGenerator<T> {
   const iterator = source[Symbol.asyncIterator]();
   let pending = iterator.next();
   let finished = false;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal?.reason instanceof Error ? signal.reason : new Error('The restore was cancelled.'));
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
   try {
     for (;;) {
-      const current = await pending;
+      const current = signal ? await Promise.race([pending, aborted]) : await pending;
       if (current.done) {
         finished = true;
         return;
@@ -188,6 +216,7 @@ async function* prefetched<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
       yield current.value;
     }
   } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
     // Stopped early: close the source without waiting for an item a slow producer may never send.
     if (!finished) void iterator.return?.()?.catch(() => undefined);
   }
