@@ -64,7 +64,7 @@ export interface ControlPlane {
 export async function startControlPlane(): Promise<ControlPlane> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'krint-web-e2e-'));
   const port = await freePort();
-  const adminPassword = 'web-e2e-admin-password-1';
+  const adminPassword = 'web-e2e-First-pw-1-krint';
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn('npx', ['tsx', 'server/src/main.ts'], {
     cwd: REPO_DIR,

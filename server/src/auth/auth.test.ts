@@ -9,7 +9,7 @@ import { bearerFor, startTestKrint, type TestKrint } from './testing.js';
  * rate limits, API tokens on every transport (GraphQL, SSE, graphql-ws, backup download), GraphQL
  * hardening and secrets that never reach the log or an error message.
  */
-const ADMIN_PASSWORD = 'first-admin-password-9';
+const ADMIN_PASSWORD = 'first-Start-pw-9-krint';
 let test: TestKrint;
 let base: string;
 /** Every password and token the tests create; none may appear in any log line. */
@@ -122,20 +122,20 @@ describe('built-in sign-in with session cookies', () => {
 
   it('changes a password, signs other browsers out, and the old password stops working', async () => {
     const admin = await bearerFor(test.krint, 'admin');
-    const created = await gql('mutation { createKrintUser(name: "olga", password: "olga-password-1", role: VIEWER) { __typename ... on KrintUser { id role } } }', { authorization: admin });
+    const created = await gql('mutation { createKrintUser(name: "olga", password: "Kx7-first-pass-word", role: VIEWER) { __typename ... on KrintUser { id role } } }', { authorization: admin });
     expect(created.body.data?.createKrintUser).toMatchObject({ __typename: 'KrintUser', role: 'VIEWER' });
-    secrets.push('olga-password-1', 'olga-password-2');
-    const first = await signIn('olga', 'olga-password-1');
-    const second = await signIn('olga', 'olga-password-1');
+    secrets.push('Kx7-first-pass-word', 'Kx7-second-pass-word');
+    const first = await signIn('olga', 'Kx7-first-pass-word');
+    const second = await signIn('olga', 'Kx7-first-pass-word');
     const change = (current: string, next: string) =>
       fetch(`${base}/api/auth/password`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: first.cookie, 'x-krint-csrf': first.csrf }, body: JSON.stringify({ currentPassword: current, newPassword: next }) });
-    const wrongCurrent = await change('not-my-password', 'olga-password-2');
+    const wrongCurrent = await change('not-my-password', 'Kx7-second-pass-word');
     expect(wrongCurrent.status).toBe(400);
-    expect(JSON.stringify(await wrongCurrent.json())).not.toContain('olga-password-2');
-    expect((await change('olga-password-1', 'short')).status).toBe(400);
-    expect((await change('olga-password-1', 'olga-password-2')).status).toBe(204);
-    expect((await login('olga', 'olga-password-1')).status).toBe(401);
-    expect((await login('olga', 'olga-password-2')).status).toBe(200);
+    expect(JSON.stringify(await wrongCurrent.json())).not.toContain('Kx7-second-pass-word');
+    expect((await change('Kx7-first-pass-word', 'short')).status).toBe(400);
+    expect((await change('Kx7-first-pass-word', 'Kx7-second-pass-word')).status).toBe(204);
+    expect((await login('olga', 'Kx7-first-pass-word')).status).toBe(401);
+    expect((await login('olga', 'Kx7-second-pass-word')).status).toBe(200);
     expect(codes((await gql('{ me { name } }', { cookie: second.cookie, 'x-krint-csrf': second.csrf })).body)).toContain('UNAUTHENTICATED');
     expect((await gql('{ me { name } }', { cookie: first.cookie, 'x-krint-csrf': first.csrf })).body.data).toEqual({ me: { name: 'olga' } });
     // A viewer session cannot change anything either.
@@ -144,10 +144,10 @@ describe('built-in sign-in with session cookies', () => {
 
   it('rate-limits failed sign-ins per user name and address with a clear error, even for the right password', async () => {
     const admin = await bearerFor(test.krint, 'admin');
-    await gql('mutation { createKrintUser(name: "rita", password: "rita-password-1", role: VIEWER) { __typename } }', { authorization: admin });
-    secrets.push('rita-password-1');
+    await gql('mutation { createKrintUser(name: "rita", password: "Qm4-ritas-pass-word", role: VIEWER) { __typename } }', { authorization: admin });
+    secrets.push('Qm4-ritas-pass-word');
     for (let i = 0; i < 3; i++) expect((await login('rita', `wrong-${i}`)).status).toBe(401);
-    const limited = await login('rita', 'rita-password-1');
+    const limited = await login('rita', 'Qm4-ritas-pass-word');
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await limited.json()).error.message).toMatch(/Too many sign-in attempts for this user name from this address; try again in \d+ second/);

@@ -1,3 +1,5 @@
+import { PASSWORD_MIN_LENGTH } from './password-policy.js';
+
 /**
  * Authentication settings, read from `Auth__*` and `Oidc__*` environment variables:
  *
@@ -35,7 +37,8 @@ function read(env: NodeJS.ProcessEnv, key: string): string | null {
 /** Validates the auth settings, adding each problem to `problems` in words a person can act on. */
 export function loadAuthConfig(env: NodeJS.ProcessEnv, problems: string[]): AuthConfig {
   const adminPassword = env.Auth__AdminPassword && env.Auth__AdminPassword.length > 0 ? env.Auth__AdminPassword : null;
-  if (adminPassword !== null && adminPassword.length < 12) problems.push('Auth__AdminPassword must have at least 12 characters.');
+  // Only the length here; the whole password policy applies when the admin is created (first start).
+  if (adminPassword !== null && adminPassword.length < PASSWORD_MIN_LENGTH) problems.push(`Auth__AdminPassword must have at least ${PASSWORD_MIN_LENGTH} characters.`);
 
   const hoursRaw = read(env, 'Auth__SessionHours') ?? '12';
   const sessionHours = Number(hoursRaw);

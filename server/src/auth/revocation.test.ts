@@ -7,7 +7,7 @@ import { bearerFor, startTestKrint, type TestKrint } from './testing.js';
  * within a second, against the real server. The socket re-check keeps its 30 s default here, so
  * only the revocation itself can end them in time.
  */
-const ADMIN_PASSWORD = 'revocation-admin-Pw7-first';
+const ADMIN_PASSWORD = 'revocation-Pw7-first-krint';
 const USER_PASSWORD = 'revoke-Me-9-password';
 const SUBSCRIPTION = 'subscription { activity { action } }';
 const WITHIN_MS = 1_000;

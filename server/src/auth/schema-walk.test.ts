@@ -23,7 +23,7 @@ let test: TestKrint;
 let viewer: string;
 
 beforeAll(async () => {
-  test = await startTestKrint({ Auth__AdminPassword: 'walk-admin-password-1' });
+  test = await startTestKrint({ Auth__AdminPassword: 'walk-Schema-pw-1-krint' });
   viewer = await bearerFor(test.krint, 'viewer');
 });
 afterAll(async () => {

@@ -8,12 +8,12 @@ import { startTestKrint, type TestKrint } from './testing.js';
  * short durations.
  */
 const USER = 'vera';
-const PASSWORD = 'vera-Kx7mQ2-sign-in';
+const PASSWORD = 'Kx7mQ2-sign-in-secret';
 let test: TestKrint;
 let port: number;
 
 beforeAll(async () => {
-  test = await startTestKrint({ Auth__AdminPassword: 'throttle-admin-Pw7-first' });
+  test = await startTestKrint({ Auth__AdminPassword: 'throttle-Pw7-first-krint' });
   port = await test.krint.listen(0);
   await test.krint.auth.users.create(USER, PASSWORD, 'viewer');
 });
@@ -57,7 +57,7 @@ describe('sign-in throttling on the real server', () => {
     // …while the real user, elsewhere, is not locked out by a stranger.
     expect((await login(USER, PASSWORD, '127.0.0.2')).status).toBe(200);
     // And other users at the guesser's address are not affected either.
-    expect((await login('admin', 'throttle-admin-Pw7-first', '127.0.0.1')).status).toBe(200);
+    expect((await login('admin', 'throttle-Pw7-first-krint', '127.0.0.1')).status).toBe(200);
   });
 });
 

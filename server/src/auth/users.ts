@@ -1,7 +1,9 @@
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { User, type AuthRole } from '../db/entities.js';
 import type { KrintOrm } from '../db/orm.js';
-import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { ConfigError } from '../config.js';
+import { passwordProblem } from './password-policy.js';
+import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
 import { randomSecret } from './secrets.js';
 
 /** Built-in user names: letters, digits and `. _ @ -`, 1 to 64 characters (no quoting needed anywhere). */
@@ -27,6 +29,10 @@ export class UserStore {
   async ensureAdmin(configured: string | null, log: (message: string) => void): Promise<void> {
     const em = this.orm.em.fork();
     if ((await em.count(User, {})) > 0) return;
+    if (configured) {
+      const problem = await passwordProblem(configured, ADMIN_USER);
+      if (problem) throw new ConfigError([`Auth__AdminPassword is not accepted for the first admin: ${problem}`]);
+    }
     const password = configured ?? randomSecret();
     em.create(User, { name: ADMIN_USER, passwordHash: await hashPassword(password), role: 'admin' });
     await em.flush();
@@ -51,7 +57,7 @@ export class UserStore {
 
   async create(name: string, password: string, role: AuthRole): Promise<User> {
     checkUserName(name);
-    const problem = passwordProblem(password, name);
+    const problem = await passwordProblem(password, name);
     if (problem) throw new InvalidInputError(problem, 'password');
     const em = this.orm.em.fork();
     if (await em.findOne(User, { name })) throw new ConflictError(`A user named "${name}" already exists.`);
@@ -66,7 +72,7 @@ export class UserStore {
     const user = await em.findOne(User, { id: userId });
     if (!user) throw new NotFoundError('This user no longer exists.');
     if (!(await verifyPassword(current, user.passwordHash))) throw new InvalidInputError('The current password is not correct.', 'currentPassword');
-    const problem = passwordProblem(next, user.name);
+    const problem = await passwordProblem(next, user.name);
     if (problem) throw new InvalidInputError(problem, 'newPassword');
     if (current === next) throw new InvalidInputError('The new password must differ from the current one.', 'newPassword');
     user.passwordHash = await hashPassword(next);

@@ -20,7 +20,7 @@ import { graphqlTestClient, type Data } from '../testing/graphql-client.js';
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ready = (await requireImage('postgres:15')) && (await requireImage('postgres:17'));
-const ADMIN_PASSWORD = `Admin-${randomUUID()}`;
+const ADMIN_PASSWORD = `First-${randomUUID()}`;
 const ALLOW_LIST_TOKEN = `krn_allow_${randomUUID().replaceAll('-', '')}`;
 const DB_PASSWORD = `Node-pass-${randomUUID().slice(0, 8)}`;
 
