@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { NODE_HUB_PATH } from '@krint/agent';
 import { HubServer } from '@krint/signalr';
-import { Auth, authenticateGraphQL, authorizeSocket, checkRequestSize, exposeAuthorizationError, graphiqlFor, handleAuthRoutes, MAX_GRAPHQL_REQUEST_BYTES, requireCaller, useCredentialRevocation, useGraphQLGuards, type AuthOptions } from './auth/index.js';
+import { Auth, authorizeSocket, boundedParserCache, checkRequestSize, exposeAuthorizationError, graphiqlFor, GraphQLCallers, handleAuthRoutes, MAX_GRAPHQL_REQUEST_BYTES, requireCaller, useCredentialRevocation, useGraphQLGuards, type AuthOptions } from './auth/index.js';
 import type { KrintConfig } from './config.js';
 import { Instance, Node, Setting } from './db/entities.js';
 import { openDatabase, type KrintOrm } from './db/orm.js';
@@ -81,13 +81,15 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
   await services.backups.recoverInterrupted();
   await services.schedules.start();
 
+  const callers = new GraphQLCallers(auth);
   const yoga = createYoga<Record<string, unknown>, KrintContext>({
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: (request) => graphiqlFor(auth, request, { subscriptionsProtocol: 'WS', title: 'Krint GraphQL' }),
     landingPage: false,
-    context: async (initial) => createContext(services, auth, await authenticateGraphQL(auth, initial)),
-    plugins: [useGraphQLGuards(), useCredentialRevocation(auth)],
+    context: async (initial) => createContext(services, auth, await callers.callerOf(initial)),
+    plugins: [callers.plugin(), useGraphQLGuards(), useCredentialRevocation(auth)],
+    parserAndValidationCache: boundedParserCache(),
     maskedErrors: { maskError: (error, message) => exposeAuthorizationError(error) ?? exposeDomainError(error) ?? new GraphQLError(message) },
     logging: false,
     // checkRequestSize (in route, below) refuses a body over the limit or without a Content-Length
@@ -135,7 +137,14 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onSubscribe: async (context, _id, payload) => {
         const enveloped = yoga.getEnveloped({ ...context, req: context.extra.request, socket: context.extra.socket, params: payload });
-        const document = enveloped.parse(payload.query);
+        let document: ReturnType<Enveloped['parse']>;
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (error) {
+          // A syntax error, or the parser's token limit: an error result for this operation, not a closed socket.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
         return {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError, Kind, type ASTVisitor, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql/index.js';
 import type { Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import type { PresentedCredentials } from './authenticator.js';
 import type { Caller } from './types.js';
 
@@ -10,9 +11,15 @@ export interface GraphQLLimits {
   readonly maxDepth: number;
   /** Field selections in the whole document, fragments expanded at every use. */
   readonly maxFields: number;
+  /**
+   * Tokens the parser reads before it gives up. A parsed document takes about 50 bytes of heap per
+   * byte of text, so this, not the body size, bounds what one request can allocate: 15,000 tokens
+   * are about 4 MB at the densest (`a1:__typename` repeated), ten tokens for each field allowed.
+   */
+  readonly maxTokens: number;
 }
 
-export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = { maxDepth: 12, maxFields: 1500 };
+export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = { maxDepth: 12, maxFields: 1500, maxTokens: 15_000 };
 
 /** Largest GraphQL request body (HTTP) and WebSocket message accepted, in bytes. */
 export const MAX_GRAPHQL_REQUEST_BYTES = 1024 * 1024;
@@ -84,11 +91,14 @@ const INTROSPECTION_REFUSED = () =>
   ({ errors: [new GraphQLError('Introspection needs a signed-in caller.', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } })] }) as const;
 
 /**
- * Yoga plugin: depth/cost limits for every operation, and no introspection for anonymous
- * callers (checked once the context, and so the caller, exists).
+ * Yoga plugin: a token limit in the parser, depth/cost limits for every operation, and no
+ * introspection for anonymous callers (checked once the context, and so the caller, exists).
  */
 export function useGraphQLGuards<Context extends { readonly caller: Caller | null }>(limits: GraphQLLimits = DEFAULT_GRAPHQL_LIMITS): Plugin<Context> {
   return {
+    onParse({ parseFn, setParseFn }) {
+      setParseFn((source, options) => parseFn(source, { ...options, maxTokens: limits.maxTokens }));
+    },
     onValidate({ addValidationRule }) {
       addValidationRule(depthAndCostRule(limits));
     },
@@ -99,6 +109,23 @@ export function useGraphQLGuards<Context extends { readonly caller: Caller | nul
       if ((args.contextValue as Context).caller === null && asksForIntrospection(args.document)) setResultAndStopExecution(INTROSPECTION_REFUSED());
     },
   };
+}
+
+/** Largest document text kept in the parse cache, and the most text the cache holds in all. */
+export const PARSE_CACHE_LIMITS = { entryBytes: 16 * 1024, totalBytes: 512 * 1024, entries: 1000 } as const;
+
+/**
+ * Yoga's parse and validation caches, bounded by the text of the documents they hold rather than
+ * only by their count: yoga's default keeps 1,000 documents of any size, and a parsed document
+ * takes about 50 times its text in heap, so 1,000 distinct 1 MB documents would need 50 GB. The
+ * web client's and GraphiQL's documents are a few KiB each and all fit; a larger one is parsed
+ * every time it is sent. Validation results are cached per parsed document (yoga's weak map), so
+ * they go when their document leaves the cache.
+ */
+export function boundedParserCache(limits: typeof PARSE_CACHE_LIMITS = PARSE_CACHE_LIMITS): { documentCache: LRUCache<string, DocumentNode>; errorCache: LRUCache<string, object>; validationCache: true } {
+  const bySourceText = <T extends object>() =>
+    new LRUCache<string, T>({ max: limits.entries, maxSize: limits.totalBytes, maxEntrySize: limits.entryBytes, sizeCalculation: (_value, key) => Math.max(1, key.length) });
+  return { documentCache: bySourceText<DocumentNode>(), errorCache: bySourceText<object>(), validationCache: true };
 }
 
 /**

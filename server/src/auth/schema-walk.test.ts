@@ -74,7 +74,8 @@ async function call(query: string, authorization: string | null, subscription: b
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: subscription ? 'text/event-stream' : 'application/json' };
   if (authorization) headers.authorization = authorization;
   const response = await test.krint.yoga.fetch('http://krint.test/graphql', { method: 'POST', headers, body: JSON.stringify({ query }) });
-  if (!subscription) return ((await response.json()) as { errors?: GqlError[] }).errors ?? [];
+  // A subscription refused before its stream opens (an anonymous caller) is answered as JSON too.
+  if (!subscription || !response.headers.get('content-type')?.includes('text/event-stream')) return ((await response.json()) as { errors?: GqlError[] }).errors ?? [];
   // The first SSE event of a refused subscription carries the errors; the stream is not awaited to its end.
   const reader = response.body!.getReader();
   let text = '';

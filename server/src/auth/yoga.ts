@@ -25,6 +25,49 @@ export async function authenticateGraphQL(auth: Auth, initial: InitialContext): 
 }
 
 /**
+ * The callers of GraphQL over HTTP and SSE, established before yoga reads the body: the plugin
+ * answers an anonymous request (401) or one with wrong credentials (their status) before the
+ * document is read, parsed or validated, so only a signed-in caller can make the server hold a
+ * document, and an anonymous one never sees a validation message ("Did you mean …"). Nothing in
+ * the schema answers anonymous callers (sign-in has its own routes), so nothing is lost.
+ * graphql-ws sockets are refused at `connection_init` by {@link authorizeSocket} instead, before
+ * any operation.
+ */
+export class GraphQLCallers {
+  readonly #byRequest = new WeakMap<Request, Caller>();
+
+  constructor(private readonly auth: Auth) {}
+
+  /** The yoga plugin; its `onRequest` runs after CORS and GraphiQL and before the body is read. */
+  plugin(): Plugin {
+    return {
+      onRequest: async ({ request, endResponse, fetchAPI }) => {
+        let caller: Caller | null;
+        try {
+          caller = await this.auth.authenticate({ method: request.method, header: (name) => request.headers.get(name) });
+        } catch (error) {
+          if (!(error instanceof AuthError)) throw error;
+          const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+          if (error.retryAfterSeconds) headers['retry-after'] = String(error.retryAfterSeconds);
+          return endResponse(new fetchAPI.Response(JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code } }] }), { status: error.status, headers }));
+        }
+        if (!caller) {
+          const message = 'Sign in first: GraphQL needs an authenticated caller (session cookie with its x-krint-csrf token, or "Authorization: Bearer <token>").';
+          return endResponse(new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] }), { status: 401, headers: { 'content-type': 'application/json; charset=utf-8' } }));
+        }
+        this.#byRequest.set(request, caller);
+      },
+    };
+  }
+
+  /** The caller for yoga's context: the one the plugin found for an HTTP request, else the socket's. */
+  async callerOf(initial: InitialContext): Promise<Caller | null> {
+    const known = initial.request ? this.#byRequest.get(initial.request) : undefined;
+    return known ?? authenticateGraphQL(this.auth, initial);
+  }
+}
+
+/**
  * graphql-ws `onConnect`: a socket without valid credentials is closed (4403) before any
  * operation. An accepted socket is closed as soon as its credential is revoked (sign-out, revoked
  * token, deleted or re-roled user) or expires, and re-checks its credentials every
