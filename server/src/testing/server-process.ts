@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -45,6 +46,21 @@ function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
+/**
+ * `GET /health` on a connection of its own: a pooled one may be one the server is closing after
+ * refusing a body it did not read, which says nothing about whether the process is up.
+ */
+function health(base: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = get(`${base}/health`, { agent: false, timeout: 10_000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('timeout', () => request.destroy(new Error('no answer within 10 s')));
+    request.on('error', reject);
+  });
+}
+
 /** Starts `src/main.ts` with `env` on top of a fresh data folder; resolves once it listens. */
 export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'krint-process-'));
@@ -78,10 +94,14 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     rssMb: () => statusField(pid, 'VmRSS'),
     peakRssMb: () => statusField(pid, 'VmHWM'),
     async alive() {
-      if (child.exitCode !== null || child.signalCode !== null) return false;
+      if (child.exitCode !== null || child.signalCode !== null) {
+        output += `\n[exited: code ${child.exitCode}, signal ${child.signalCode}]`;
+        return false;
+      }
       try {
-        return (await fetch(`${base}/health`, { signal: AbortSignal.timeout(10_000) })).status === 200;
-      } catch {
+        return (await health(base)) === 200;
+      } catch (error) {
+        output += `\n[GET /health failed: ${error instanceof Error ? error.message : String(error)}]`;
         return false;
       }
     },
