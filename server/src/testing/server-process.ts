@@ -68,7 +68,7 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     // The server folder, as `npm start` runs it (tsx resolves from there); INIT_CWD is where the user typed it.
     cwd: path.dirname(path.dirname(MAIN)),
-    env: { ...process.env, INIT_CWD: dataDir, Krint__DataDir: dataDir, Krint__Port: String(port), Auth__AdminPassword: 'process-admin-password-7', ...env },
+    env: { ...process.env, INIT_CWD: dataDir, Krint__DataDir: dataDir, Krint__Port: String(port), Auth__AdminPassword: 'Kx4-quiet-meadow-river-19', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
