@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { BACKUP_DEFAULTS, ConfigError, loadConfig } from './config.js';
 
 function folder(yaml?: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'krint-config-'));
@@ -44,6 +44,18 @@ describe('loadConfig', () => {
     expect(config.portRanges).toEqual({ postgres: [31000, 31010] });
     expect(config.backups.directory).toBe('/srv/backups');
     expect(config.configFile).toBe(path.join(cwd, 'krint.yaml'));
+  });
+
+  it('reads the backup limits, with defaults, and refuses values that are not whole numbers', () => {
+    const cwd = folder(['krint:', '  backups:', '    max_upload_bytes: 2048', '    min_schedule_interval_seconds: 300'].join('\n'));
+    expect(loadConfig({ env: {}, cwd: folder() }).backups).toMatchObject({ maxUploadBytes: BACKUP_DEFAULTS.maxUploadBytes, minScheduleIntervalSeconds: BACKUP_DEFAULTS.minScheduleIntervalSeconds });
+    expect(loadConfig({ env: {}, cwd }).backups).toMatchObject({ maxUploadBytes: 2048, minScheduleIntervalSeconds: 300 });
+    expect(loadConfig({ env: { Backups__MaxUploadBytes: '4096', Backups__MinScheduleIntervalSeconds: '1' }, cwd }).backups).toMatchObject({ maxUploadBytes: 4096, minScheduleIntervalSeconds: 1 });
+    const problems = problemsOf(() => loadConfig({ env: { Backups__MaxUploadBytes: '1.5e3', Backups__MinScheduleIntervalSeconds: '0' }, cwd }));
+    expect(problems).toEqual([
+      expect.stringMatching(/^Backups__MaxUploadBytes .* whole number of at least 1, not "1\.5e3"/),
+      expect.stringMatching(/^Backups__MinScheduleIntervalSeconds .* whole number of at least 1, not "0"/),
+    ]);
   });
 
   it('picks PostgreSQL for a postgres:// connection string and SQLite otherwise', () => {

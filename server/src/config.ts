@@ -17,7 +17,7 @@ export interface KrintConfig {
   readonly publicUrl: string | null;
   readonly database: DatabaseConfig;
   readonly vault: { readonly masterKey: string | null; readonly keyFile: string };
-  readonly backups: { readonly directory: string };
+  readonly backups: BackupsConfig;
   readonly storage: { readonly mode: 'volume' | 'host'; readonly hostPath: string | null };
   /** Host port range per engine id; engines without an entry use their own default range. */
   readonly portRanges: Readonly<Record<string, readonly [number, number]>>;
@@ -26,6 +26,21 @@ export interface KrintConfig {
   /** The YAML file that was read, if any. */
   readonly configFile: string | null;
 }
+
+export interface BackupsConfig {
+  /** Where dumps are written (`Backups__Directory`). */
+  readonly directory: string;
+  /** Largest dump an upload may carry (`Backups__MaxUploadBytes`); a bigger one is refused with 413. */
+  readonly maxUploadBytes: number;
+  /** Shortest time between two runs of a backup schedule (`Backups__MinScheduleIntervalSeconds`). */
+  readonly minScheduleIntervalSeconds: number;
+}
+
+/** Defaults of the `Backups__*` settings. */
+export const BACKUP_DEFAULTS = {
+  maxUploadBytes: 10 * 1024 ** 3,
+  minScheduleIntervalSeconds: 60,
+} as const;
 
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly file: string }
@@ -78,6 +93,15 @@ export function loadConfig(options: LoadConfigOptions = {}): KrintConfig {
 
   const backupsDir = path.resolve(cwd, asString(envValue(env, 'Backups__Directory') ?? yaml.backups?.directory ?? path.join(dataDir, 'backups'), 'Backups__Directory', problems));
 
+  const maxUploadBytes = parseWholeNumber(envValue(env, 'Backups__MaxUploadBytes') ?? yaml.backups?.max_upload_bytes, 'Backups__MaxUploadBytes (or krint.backups.max_upload_bytes)', BACKUP_DEFAULTS.maxUploadBytes, 1, problems);
+  const minScheduleIntervalSeconds = parseWholeNumber(
+    envValue(env, 'Backups__MinScheduleIntervalSeconds') ?? yaml.backups?.min_schedule_interval_seconds,
+    'Backups__MinScheduleIntervalSeconds (or krint.backups.min_schedule_interval_seconds)',
+    BACKUP_DEFAULTS.minScheduleIntervalSeconds,
+    1,
+    problems,
+  );
+
   const modeRaw = (envValue(env, 'Storage__Mode') ?? yaml.storage?.mode ?? 'volume').toString().toLowerCase();
   const mode = modeRaw === 'volume' || modeRaw === 'host' ? modeRaw : null;
   if (mode === null) problems.push(`Storage mode "${modeRaw}" is not known; use "volume" or "host".`);
@@ -95,7 +119,7 @@ export function loadConfig(options: LoadConfigOptions = {}): KrintConfig {
     publicUrl,
     database,
     vault: { masterKey, keyFile: path.join(database.kind === 'sqlite' ? path.dirname(database.file) : dataDir, 'vault.key') },
-    backups: { directory: backupsDir },
+    backups: { directory: backupsDir, maxUploadBytes, minScheduleIntervalSeconds },
     storage: { mode: mode ?? 'volume', hostPath },
     portRanges,
     auth,
@@ -109,7 +133,7 @@ interface YamlValues {
   public_url?: unknown;
   storage?: { mode?: unknown; host_path?: unknown };
   port_ranges?: unknown;
-  backups?: { directory?: unknown };
+  backups?: { directory?: unknown; max_upload_bytes?: unknown; min_schedule_interval_seconds?: unknown };
 }
 
 function envValue(env: NodeJS.ProcessEnv, key: string): string | undefined {
@@ -172,6 +196,18 @@ function parsePort(value: unknown, name: string, problems: string[]): number {
     return 5000;
   }
   return port;
+}
+
+/** A whole number of at least `min`; `fallback` when the setting is absent. */
+function parseWholeNumber(value: unknown, name: string, fallback: number, min: number, problems: string[]): number {
+  if (value === undefined || value === null) return fallback;
+  const text = String(value).trim();
+  const number = typeof value === 'number' ? value : /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(number) || number < min) {
+    problems.push(`${name} must be a whole number of at least ${min}, not "${String(value)}".`);
+    return fallback;
+  }
+  return number;
 }
 
 function parsePublicUrl(value: unknown, problems: string[]): string | null {

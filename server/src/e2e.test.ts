@@ -153,7 +153,7 @@ describe.skipIf(!ready)('control plane end to end (Docker, postgres:15 and postg
     writeFileSync(path.join(dataDir, 'krint.yaml'), `krint:\n  port_ranges:\n    postgres: ${PORT_RANGE[0]}-${PORT_RANGE[1]}\n`);
     backupsDir = path.join(dataDir, 'backups');
     agent = await createAgent();
-    krint = await createKrint({ config: loadConfig({ env: { Krint__DataDir: dataDir }, cwd: dataDir }), localExecutor: agent.executor, engines: agent.context.engines, log: () => undefined });
+    krint = await createKrint({ config: loadConfig({ env: { Krint__DataDir: dataDir, Backups__MinScheduleIntervalSeconds: '1' }, cwd: dataDir }), localExecutor: agent.executor, engines: agent.context.engines, log: () => undefined });
     base = `http://127.0.0.1:${await krint.listen(0)}`;
     authorization = await bearerFor(krint, 'admin', 'e2e');
     ws = createClient({ url: `${base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: () => ({ authorization }) });

@@ -1,7 +1,7 @@
 import { DUMP_CHUNK_BYTES, type DumpChunk } from '@krint/agent';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Result of writing a dump: its size and the first bytes (for format checks). */
@@ -11,6 +11,15 @@ export interface WrittenFile {
 }
 
 const HEAD_BYTES = 64;
+
+/** Names {@link BackupFiles.newFileName} makes: `<slug>-<yyyymmddThhmmssZ>-<6 hex>.<extension>`. */
+const BACKUP_FILE_NAME = /^[a-z0-9][a-z0-9-]*-\d{8}T\d{6}Z-[0-9a-f]{6}\.[A-Za-z0-9]+$/;
+const PARTIAL_FILE_NAME = /^\.(.+)\.partial$/;
+
+/** The hidden name a dump is written under until it is complete. */
+function partialNameOf(file: string): string {
+  return `.${file}.partial`;
+}
 
 /**
  * The backup directory. Dumps are written to a hidden `.partial` file, fsynced, and renamed to
@@ -38,7 +47,7 @@ export class BackupFiles {
   async write(file: string, chunks: AsyncIterable<Uint8Array>, check?: (head: Buffer) => string | null): Promise<WrittenFile> {
     await mkdir(this.directory, { recursive: true });
     const finalPath = this.pathOf(file);
-    const partialPath = path.join(this.directory, `.${file}.partial`);
+    const partialPath = path.join(this.directory, partialNameOf(file));
     const handle = await open(partialPath, 'wx', 0o600);
     let sizeBytes = 0;
     let head = Buffer.alloc(0);
@@ -89,10 +98,32 @@ export class BackupFiles {
     }
   }
 
+  /**
+   * Removes the partial files of dumps a stopped process never finished. Only names this class
+   * makes are touched, so other files in a shared folder are safe. Call it before any write starts.
+   */
+  async sweepPartials(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const removed: string[] = [];
+    for (const name of names) {
+      const file = PARTIAL_FILE_NAME.exec(name)?.[1];
+      if (file === undefined || !BACKUP_FILE_NAME.test(file)) continue;
+      await rm(path.join(this.directory, name), { force: true });
+      removed.push(name);
+    }
+    return removed;
+  }
+
   /** Removes a backup file and any partial file of the same name. */
   async removeFile(file: string): Promise<void> {
     await rm(this.pathOf(file), { force: true });
-    await rm(path.join(this.directory, `.${file}.partial`), { force: true });
+    await rm(path.join(this.directory, partialNameOf(file)), { force: true });
   }
 }
 

@@ -16,6 +16,16 @@ export interface ScheduleInput {
 
 const SCHEDULER_ACTOR = 'scheduler';
 
+/** A schedule that runs more often than this must say how many of its backups to keep (or for how long). */
+export const RETENTION_REQUIRED_BELOW_SECONDS = 3600;
+
+/**
+ * How many upcoming runs are compared to find a schedule's shortest interval. A cron expression
+ * repeats the same times on every day it matches, so its tightest gap shows within its first day
+ * or first pair of adjacent days; 1,000 runs reach far past that for anything near the limit.
+ */
+const INTERVAL_SAMPLE_RUNS = 1000;
+
 /** Checks a cron expression (5 fields, or 6 with seconds; UTC) and returns the next run after `from`. */
 export function parseCron(expression: string, from = new Date()): Date {
   const text = (expression ?? '').trim();
@@ -31,6 +41,45 @@ export function parseCron(expression: string, from = new Date()): Date {
   return next;
 }
 
+/** The shortest time in seconds between two of the next runs of a valid cron expression. */
+export function shortestIntervalSeconds(expression: string, from = new Date()): number {
+  // A fixed offset of 0 is UTC too, and computes runs without Intl: a hundred times faster.
+  const job = new Cron(expression.trim(), { utcOffset: 0, paused: true });
+  const runs = job.nextRuns(INTERVAL_SAMPLE_RUNS, from);
+  job.stop();
+  let shortest = Infinity;
+  for (let i = 1; i < runs.length; i++) shortest = Math.min(shortest, (runs[i]!.getTime() - runs[i - 1]!.getTime()) / 1000);
+  return shortest;
+}
+
+/** What makes a schedule acceptable: a valid expression, not too frequent, and retention when it is frequent. */
+export interface ScheduleRules {
+  /** `Backups__MinScheduleIntervalSeconds`. */
+  readonly minIntervalSeconds: number;
+}
+
+/**
+ * Refuses a schedule that would fill the disk: one that runs more often than the configured
+ * minimum, or more often than hourly without retention (a per-second schedule makes 86,400 dumps
+ * a day). Returns nothing; throws {@link InvalidInputError} naming the field to change.
+ */
+export function checkSchedule(cron: string, retention: { readonly retentionCount: number | null; readonly retentionDays: number | null }, rules: ScheduleRules, from = new Date()): void {
+  parseCron(cron, from);
+  const interval = shortestIntervalSeconds(cron, from);
+  if (interval < rules.minIntervalSeconds) {
+    throw new InvalidInputError(
+      `The schedule "${cron.trim()}" runs as often as every ${interval} s; the shortest interval allowed is ${rules.minIntervalSeconds} s (Backups__MinScheduleIntervalSeconds).`,
+      'cron',
+    );
+  }
+  if (interval < RETENTION_REQUIRED_BELOW_SECONDS && retention.retentionCount === null && retention.retentionDays === null) {
+    throw new InvalidInputError(
+      `The schedule "${cron.trim()}" runs more often than hourly (as often as every ${interval} s); set retentionCount or retentionDays so its backups do not fill the disk.`,
+      'retentionCount',
+    );
+  }
+}
+
 /**
  * Backup schedules run in-process with croner, in UTC. Each run dumps the instance, then applies
  * the schedule's retention to the backups it made. Runs of one schedule never overlap.
@@ -43,9 +92,27 @@ export class ScheduleService {
     private readonly backups: BackupService,
   ) {}
 
-  /** Starts jobs for every enabled schedule; called once at start-up. */
+  /**
+   * Starts jobs for every enabled schedule; called once at start-up. A stored schedule the rules
+   * refuse now (the minimum interval was raised) is not started: it is disabled, and its last
+   * error says why.
+   */
   async start(): Promise<void> {
-    for (const schedule of await this.deps.orm.em.fork().find(BackupSchedule, { enabled: true })) this.#arm(schedule);
+    const em = this.deps.orm.em.fork();
+    for (const schedule of await em.find(BackupSchedule, { enabled: true })) {
+      try {
+        checkSchedule(schedule.cron, schedule, this.#rules);
+      } catch (error) {
+        Object.assign(schedule, { enabled: false, lastStatus: 'failed', lastError: `Disabled at start: ${describeError(error)}` });
+        continue;
+      }
+      this.#arm(schedule);
+    }
+    await em.flush();
+  }
+
+  get #rules(): ScheduleRules {
+    return { minIntervalSeconds: this.deps.config.backups.minScheduleIntervalSeconds };
   }
 
   stop(): void {
@@ -64,9 +131,9 @@ export class ScheduleService {
   async create(input: ScheduleInput, actor: Actor): Promise<BackupSchedule> {
     const instance = await loadInstance(this.deps, input.instanceId);
     backupSupport(this.deps.engines.get(instance.engine));
-    parseCron(input.cron);
     const retentionCount = positiveOrNull(input.retentionCount, 'retentionCount');
     const retentionDays = positiveOrNull(input.retentionDays, 'retentionDays');
+    checkSchedule(input.cron, { retentionCount, retentionDays }, this.#rules);
     return audited(this.deps, { actor, action: 'schedule.create', targetType: 'instance', targetId: instance.id, targetName: instance.name, detail: input.cron.trim() }, async () => {
       const em = this.deps.orm.em.fork();
       const schedule = em.create(BackupSchedule, { instanceId: instance.id, cron: input.cron.trim(), enabled: input.enabled ?? true, retentionCount, retentionDays });
@@ -80,6 +147,7 @@ export class ScheduleService {
     const em = this.deps.orm.em.fork();
     const schedule = await em.findOne(BackupSchedule, { id });
     if (!schedule) throw new NotFoundError(`No backup schedule with id "${id}".`);
+    if (enabled) checkSchedule(schedule.cron, schedule, this.#rules);
     return audited(this.deps, { actor, action: enabled ? 'schedule.enable' : 'schedule.disable', targetType: 'schedule', targetId: id, targetName: schedule.cron }, async () => {
       schedule.enabled = enabled;
       await em.flush();

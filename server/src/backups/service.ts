@@ -12,6 +12,11 @@ export class BackupService {
     readonly files: BackupFiles,
   ) {}
 
+  /** The largest dump an upload may carry (`Backups__MaxUploadBytes`). */
+  get maxUploadBytes(): number {
+    return this.deps.config.backups.maxUploadBytes;
+  }
+
   async list(instanceId?: string | null): Promise<Backup[]> {
     return this.deps.orm.em.fork().find(Backup, instanceId ? { instanceId } : {}, { orderBy: { createdAt: 'desc' } });
   }
@@ -123,8 +128,12 @@ export class BackupService {
     });
   }
 
-  /** Marks backups left `running` by a crash as failed and removes their partial files. */
+  /**
+   * Marks backups left `running` by a crash as failed and removes their partial files, and those
+   * of uploads cut short by the crash (they have no row).
+   */
   async recoverInterrupted(): Promise<void> {
+    await this.files.sweepPartials();
     const em = this.deps.orm.em.fork();
     for (const backup of await em.find(Backup, { status: 'running' })) {
       Object.assign(backup, { status: 'failed', error: 'The control plane stopped while this backup was running.', completedAt: new Date() });

@@ -10,21 +10,21 @@ export const UPLOAD_PATH = '/api/backups/upload';
 
 /**
  * `GET /api/backups/<id>/download` streams a backup file; `POST /api/backups/upload?instanceId=`
- * takes one multipart `file` field and streams it to disk (nothing is held in memory). Returns
- * false when the request is not for these routes.
+ * takes one multipart `file` field of at most `Backups__MaxUploadBytes` and streams it to disk
+ * (nothing is held in memory). Returns false when the request is not for these routes.
  */
 export async function handleBackupRoutes(request: IncomingMessage, response: ServerResponse, services: Services, actor: string): Promise<boolean> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const download = DOWNLOAD_PATH.exec(url.pathname);
   if (download && request.method === 'GET') {
-    await respond(response, () => sendBackup(response, services, download[1]!));
+    await respond(request, response, () => sendBackup(response, services, download[1]!));
     return true;
   }
   if (url.pathname === UPLOAD_PATH && request.method === 'POST') {
-    await respond(response, async () => {
+    await respond(request, response, async () => {
       const instanceId = url.searchParams.get('instanceId');
       if (!instanceId) throw new InvalidInputError('Pass the target instance as ?instanceId=.', 'instanceId');
-      const backup = await receiveUpload(request, (file, name) => services.backups.upload(instanceId, file, name, actor));
+      const backup = await receiveUpload(request, services.backups.maxUploadBytes, (file, name) => services.backups.upload(instanceId, file, name, actor));
       sendJson(response, 201, { backup: { id: backup.id, file: backup.file, sizeBytes: backup.sizeBytes, status: backup.status } });
     });
     return true;
@@ -45,38 +45,88 @@ async function sendBackup(response: ServerResponse, services: Services, id: stri
   await pipeline(services.backups.files.open(backup.file), response);
 }
 
-/** Hands the single `file` part to `store` as a stream; other parts are refused. */
-function receiveUpload<T>(request: IncomingMessage, store: (file: AsyncIterable<Uint8Array>, name: string) => Promise<T>): Promise<T> {
+/** Room for the part headers and boundaries around the file in a multipart body. */
+const MULTIPART_ENVELOPE_BYTES = 64 * 1024;
+
+/** An upload bigger than `Backups__MaxUploadBytes`: answered with 413. */
+export class UploadTooLargeError extends InvalidInputError {
+  constructor(maxBytes: number) {
+    super(`The upload is larger than ${maxBytes} bytes, the limit set by Backups__MaxUploadBytes.`, 'file');
+  }
+}
+
+/** busboy's words for a body that stops inside the form; anything else it reports is malformed data. */
+const CUT_SHORT_MESSAGES = new Set(['Unexpected end of form', 'Unexpected end of file']);
+
+function multipartError(error: unknown): InvalidInputError {
+  const message = describeError(error);
+  if (CUT_SHORT_MESSAGES.has(message)) return new InvalidInputError('The upload ended before the multipart data was complete; send the whole file again.', 'file');
+  return new InvalidInputError(`The upload is not valid multipart data: ${message}`, 'file');
+}
+
+/**
+ * Hands the single `file` part to `store` as a stream; other parts are refused. Every way an upload
+ * can go wrong (the client drops or half-closes the connection, the form stops before its closing
+ * boundary, the file passes `maxBytes`) fails the file stream with the reason, so `store`, which
+ * owns the partial file, removes it and closes it; the promise settles only after that.
+ */
+function receiveUpload<T>(request: IncomingMessage, maxBytes: number, store: (file: AsyncIterable<Uint8Array>, name: string) => Promise<T>): Promise<T> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes + MULTIPART_ENVELOPE_BYTES) return Promise.reject(new UploadTooLargeError(maxBytes));
   return new Promise<T>((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: request.headers, limits: { files: 1, fields: 0, parts: 1 } });
+      // One byte over the cap, so a file of exactly maxBytes is still whole.
+      parser = busboy({ headers: request.headers, limits: { files: 1, fields: 0, parts: 1, fileSize: maxBytes + 1 } });
     } catch {
       reject(new InvalidInputError('Send the dump as multipart/form-data with one "file" field.', 'file'));
       return;
     }
-    let started = false;
+    let file: Readable | null = null;
+    let storing = false;
+    let failure: Error | null = null;
+
+    const fail = (error: Error): void => {
+      if (failure) return;
+      failure = error;
+      // Not from inside busboy's own callback ('limit' is emitted mid-write, and busboy touches
+      // the file stream again after it): on the next tick.
+      process.nextTick(() => {
+        request.unpipe(parser);
+        parser.destroy();
+        // store() sees the error on its stream and cleans up; until it has, the answer waits.
+        if (file && !file.destroyed) file.destroy(error);
+        if (!storing) reject(error);
+      });
+    };
+
     parser.on('file', (field, stream, info) => {
-      if (field !== 'file') {
+      // Listen first: busboy can fail this stream before store() starts reading it.
+      stream.on('error', (error) => fail(multipartError(error)));
+      if (field !== 'file' || failure) {
         stream.resume();
-        reject(new InvalidInputError(`Unexpected field "${field}"; send the dump in a field named "file".`, 'file'));
+        fail(failure ?? new InvalidInputError(`Unexpected field "${field}"; send the dump in a field named "file".`, 'file'));
         return;
       }
-      started = true;
-      store(stream as Readable, info.filename ?? 'upload').then(resolve, (error) => {
-        stream.resume();
-        reject(error);
-      });
+      file = stream;
+      stream.once('limit', () => fail(new UploadTooLargeError(maxBytes)));
+      storing = true;
+      // A dump that was stored whole stands even if the form fails after its file part.
+      store(stream, info.filename ?? 'upload').then(resolve, (error: unknown) => reject(failure ?? error));
     });
-    parser.on('error', (error) => reject(new InvalidInputError(`The upload is not valid multipart data: ${describeError(error)}`, 'file')));
+    parser.on('error', (error) => fail(multipartError(error)));
     parser.on('close', () => {
-      if (!started) reject(new InvalidInputError('The upload holds no "file" field.', 'file'));
+      if (!file) fail(new InvalidInputError('The upload holds no "file" field.', 'file'));
+    });
+    request.on('error', () => fail(new InvalidInputError('The connection failed before the whole upload arrived.', 'file')));
+    request.on('close', () => {
+      if (!request.complete) fail(new InvalidInputError('The connection closed before the whole upload arrived.', 'file'));
     });
     request.pipe(parser);
   });
 }
 
-async function respond(response: ServerResponse, work: () => Promise<void>): Promise<void> {
+async function respond(request: IncomingMessage, response: ServerResponse, work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (error) {
@@ -85,10 +135,28 @@ async function respond(response: ServerResponse, work: () => Promise<void>): Pro
       return;
     }
     const typed = DOMAIN_ERRORS.find((type) => error instanceof type);
-    const status = error instanceof NotFoundError ? 404 : error instanceof InvalidInputError ? 400 : typed ? 409 : 500;
+    const status = error instanceof UploadTooLargeError ? 413 : error instanceof NotFoundError ? 404 : error instanceof InvalidInputError ? 400 : typed ? 409 : 500;
     sendJson(response, status, { error: { type: typed ? (error as Error).name : 'InternalError', message: typed ? (error as Error).message : 'Unexpected error; see the server log.' } });
+    drainBriefly(request);
     if (!typed) console.error('Backup route failed:', error);
   }
+}
+
+/** How long a refused body the client is still sending is read and dropped before the connection is cut. */
+const REFUSED_BODY_DRAIN_MS = 2_000;
+
+/**
+ * After refusing a body the client is still sending, reads and drops it for a moment: closing a
+ * socket with unread data makes the kernel send a reset, and most clients then lose the answer
+ * ("connection reset") instead of reading the 413 or 400. A client that keeps sending is cut off.
+ */
+function drainBriefly(request: IncomingMessage): void {
+  if (request.complete || request.destroyed) return;
+  const timer = setTimeout(() => request.socket.destroy(), REFUSED_BODY_DRAIN_MS);
+  timer.unref();
+  request.once('close', () => clearTimeout(timer));
+  request.once('end', () => clearTimeout(timer));
+  request.resume();
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -108,6 +108,8 @@ describe.skipIf(!ready)('nodes as separate processes', () => {
     Krint__PublicUrl: base,
     Auth__AdminPassword: ADMIN_PASSWORD,
     Node__Tokens__0: ALLOW_LIST_TOKEN,
+    // The schedule test runs every two seconds.
+    Backups__MinScheduleIntervalSeconds: '1',
   });
 
   const { gql, ok } = graphqlTestClient(() => base, () => authorization);
