@@ -1,3 +1,4 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { User, type AuthRole } from '../db/entities.js';
 import type { KrintOrm } from '../db/orm.js';
@@ -10,11 +11,20 @@ import { randomSecret } from './secrets.js';
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 export const ADMIN_USER = 'admin';
 
+/** The form two names are compared in: they differ only if their keys do (names are ASCII). */
+export function userNameKey(name: string): string {
+  return name.toLowerCase();
+}
+
 export function checkUserName(name: string): string {
   if (!USER_NAME.test(name)) {
     throw new InvalidInputError('A user name has 1 to 64 characters: letters, digits and . _ @ - (starting with a letter or digit).', 'name');
   }
   return name;
+}
+
+function sameName(requested: string, existing: string): ConflictError {
+  return new ConflictError(existing === requested ? `A user named "${existing}" already exists.` : `A user named "${existing}" already exists; user names ignore case, so "${requested}" is the same name.`);
 }
 
 /** Built-in users: the first-start admin, sign-in checks, password changes and role changes. */
@@ -34,15 +44,15 @@ export class UserStore {
       if (problem) throw new ConfigError([`Auth__AdminPassword is not accepted for the first admin: ${problem}`]);
     }
     const password = configured ?? randomSecret();
-    em.create(User, { name: ADMIN_USER, passwordHash: await hashPassword(password), role: 'admin' });
+    em.create(User, { name: ADMIN_USER, nameKey: userNameKey(ADMIN_USER), passwordHash: await hashPassword(password), role: 'admin' });
     await em.flush();
     if (configured) log(`Created the built-in user "${ADMIN_USER}" with the password from Auth__AdminPassword.`);
     else log(`Created the built-in user "${ADMIN_USER}" with the generated password ${password} — shown only this once (the only secret Krint ever logs); sign in and change it.`);
   }
 
-  /** The user when name and password match; null otherwise (same work either way). */
+  /** The user when name (in any case) and password match; null otherwise (same work either way). */
   async verify(name: string, password: string): Promise<User | null> {
-    const user = USER_NAME.test(name) ? await this.orm.em.fork().findOne(User, { name }) : null;
+    const user = USER_NAME.test(name) ? await this.orm.em.fork().findOne(User, { nameKey: userNameKey(name) }) : null;
     const matches = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
     return user && matches ? user : null;
   }
@@ -52,7 +62,7 @@ export class UserStore {
   }
 
   async list(): Promise<User[]> {
-    return this.orm.em.fork().find(User, {}, { orderBy: { name: 'asc' } });
+    return this.orm.em.fork().find(User, {}, { orderBy: { nameKey: 'asc' } });
   }
 
   async create(name: string, password: string, role: AuthRole): Promise<User> {
@@ -60,9 +70,17 @@ export class UserStore {
     const problem = await passwordProblem(password, name);
     if (problem) throw new InvalidInputError(problem, 'password');
     const em = this.orm.em.fork();
-    if (await em.findOne(User, { name })) throw new ConflictError(`A user named "${name}" already exists.`);
-    const user = em.create(User, { name, passwordHash: await hashPassword(password), role });
-    await em.flush();
+    const nameKey = userNameKey(name);
+    const existing = await em.findOne(User, { nameKey });
+    if (existing) throw sameName(name, existing.name);
+    const user = em.create(User, { name, nameKey, passwordHash: await hashPassword(password), role });
+    try {
+      await em.flush();
+    } catch (error) {
+      // Another request created the name meanwhile: the unique key refused this one.
+      if (error instanceof UniqueConstraintViolationException) throw sameName(name, name);
+      throw error;
+    }
     return user;
   }
 

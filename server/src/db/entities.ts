@@ -290,7 +290,10 @@ export const ApiTokenSchema = new EntitySchema<ApiToken>({
 export class User {
   [OptionalProps]?: 'id' | 'role' | 'createdAt' | 'passwordChangedAt';
   id: string = randomUUID();
+  /** As it was typed when the user was created; shown everywhere. */
   name!: string;
+  /** The name in lower case: unique, so two names differing only in case cannot coexist. */
+  nameKey!: string;
   /** `scrypt$N$r$p$salt$hash` (see `auth/passwords.ts`); never the password. */
   passwordHash!: string;
   role: AuthRole = 'viewer';
@@ -304,6 +307,7 @@ export const UserSchema = new EntitySchema<User>({
   properties: {
     id: { type: 'string', length: 36, primary: true },
     name: { type: 'string', length: 64, unique: true },
+    nameKey: { type: 'string', length: 64, unique: true },
     passwordHash: { type: 'string', length: 255 },
     role: { type: 'string', length: 16 },
     createdAt: { type: 'datetime' },
