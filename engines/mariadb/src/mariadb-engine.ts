@@ -1,5 +1,5 @@
 import { ENGINE_SDK_VERSION, Ready, type Engine, type EngineVersion } from '@krint/engine-sdk';
-import { connectionStrings, MYSQL_FAMILY_CAPABILITIES, MYSQL_FAMILY_READINESS_CEILING_MS } from '@krint/engine-mysql';
+import { connectionStrings, MYSQL_FAMILY_CAPABILITIES, MYSQL_FAMILY_READINESS_CEILING_MS, mysqlFamilyCredentials } from '@krint/engine-mysql';
 import { mariadbBackup } from './mariadb-backup.js';
 import { mariadbContainerSpec } from './mariadb-container.js';
 import { openMariadbSession, probeMariadb } from './mariadb-session.js';
@@ -30,4 +30,5 @@ export const mariadbEngine: Engine = {
   connectionStrings: (target) => connectionStrings(target, { uriScheme: 'mariadb', cli: 'mariadb', jdbc: 'mariadb' }),
   backup: mariadbBackup,
   upgrade: mariadbUpgrade,
+  credentials: mysqlFamilyCredentials,
 };

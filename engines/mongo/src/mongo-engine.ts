@@ -1,6 +1,7 @@
 import { ENGINE_SDK_VERSION, Ready, defineCapabilities, type Engine } from '@krint/engine-sdk';
 import { mongoBackup } from './mongo-backup.js';
 import { MONGO_ROOT_USER, mongoContainerSpec } from './mongo-container.js';
+import { mongoCredentials } from './mongo-credentials.js';
 import { MongoSession, mongoUri } from './mongo-session.js';
 import { mongoUpgrade } from './mongo-upgrade.js';
 
@@ -50,4 +51,5 @@ export const mongoEngine: Engine = {
   },
   backup: mongoBackup,
   upgrade: mongoUpgrade,
+  credentials: mongoCredentials,
 };

@@ -11,6 +11,7 @@ export type { ImageEnvNames } from './mysql-container.js';
 export { familyBackup, mysqlBackup, checkMysqlDumpHeader, firstLine } from './mysql-backup.js';
 export { sameOrNewerUpgrade, mysqlUpgrade, parseVersion, compareVersions } from './mysql-upgrade.js';
 export { connectionStrings, shellQuote } from './mysql-connection.js';
+export { mysqlFamilyCredentials } from './mysql-credentials.js';
 export type { ClientNames } from './mysql-connection.js';
 export {
   quoteIdentifier,

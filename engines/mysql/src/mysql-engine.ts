@@ -2,6 +2,7 @@ import { defineCapabilities, ENGINE_SDK_VERSION, Ready, type Engine, type Engine
 import { mysqlBackup } from './mysql-backup.js';
 import { connectionStrings } from './mysql-connection.js';
 import { mysqlContainerSpec } from './mysql-container.js';
+import { mysqlFamilyCredentials } from './mysql-credentials.js';
 import { mysqlDialect } from './mysql-dialect.js';
 import { openMysqlSession, probeMysql } from './mysql-session.js';
 import { mysqlUpgrade } from './mysql-upgrade.js';
@@ -48,4 +49,5 @@ export const mysqlEngine: Engine = {
   connectionStrings: (target) => connectionStrings(target, { uriScheme: 'mysql', cli: 'mysql', jdbc: 'mysql' }),
   backup: mysqlBackup,
   upgrade: mysqlUpgrade,
+  credentials: mysqlFamilyCredentials,
 };

@@ -23,6 +23,15 @@ export function dataPathFor(version: string): string {
 }
 
 /**
+ * Server settings on the command line (after the image's default command, `postgres`, as its
+ * entrypoint expects; they override `postgresql.conf` and `ALTER SYSTEM`):
+ * - `log_min_error_statement=panic`: a failed statement is not copied into the server log. The
+ *   default (`error`) writes `STATEMENT: ALTER ROLE … PASSWORD '…'` there for any statement that
+ *   fails, and the container log is what viewers follow. The error message itself is still logged.
+ */
+export const POSTGRES_SERVER_ARGS: readonly string[] = ['postgres', '-c', 'log_min_error_statement=panic'];
+
+/**
  * A container of the official `postgres` image: the superuser password goes in through
  * `POSTGRES_PASSWORD`, and `POSTGRES_DB` names the first database when it is not `postgres` (which
  * initdb always creates). Both take effect only on the first start, with an empty data directory.
@@ -35,6 +44,7 @@ export function postgresContainerSpec(input: ProvisionInput): ContainerSpec {
   return {
     image: input.version.image,
     env,
+    cmd: POSTGRES_SERVER_ARGS,
     internalPort: POSTGRES_PORT,
     dataPath: dataPathFor(input.version.version),
   };

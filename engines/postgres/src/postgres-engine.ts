@@ -2,6 +2,7 @@ import { defineCapabilities, ENGINE_SDK_VERSION, Ready, type Engine, type Engine
 import { postgresBackup } from './postgres-backup.js';
 import { postgresConnectionStrings, probePostgres } from './postgres-connection.js';
 import { postgresContainerSpec } from './postgres-container.js';
+import { postgresCredentials } from './postgres-credentials.js';
 import { POSTGRES_PLUGINS } from './postgres-plugins.js';
 import { openPostgresSession } from './postgres-session.js';
 import { postgresUpgradeFor } from './postgres-upgrade.js';
@@ -47,4 +48,5 @@ export const postgresEngine: Engine = {
   connectionStrings: postgresConnectionStrings,
   backup: postgresBackup,
   upgrade: postgresUpgradeFor(POSTGRES_VERSIONS.map((version) => version.version)),
+  credentials: postgresCredentials,
 };

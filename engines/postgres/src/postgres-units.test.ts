@@ -47,6 +47,7 @@ describe('container spec', () => {
     expect(postgresEngine.containerSpec({ version: version('17'), rootPassword: 'Secret-pass.1', defaultDatabase: 'shop', plugins: [] })).toEqual({
       image: 'postgres:17',
       env: { POSTGRES_PASSWORD: 'Secret-pass.1', POSTGRES_DB: 'shop' },
+      cmd: ['postgres', '-c', 'log_min_error_statement=panic'],
       internalPort: 5432,
       dataPath: '/var/lib/postgresql/data',
     });

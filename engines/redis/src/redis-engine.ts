@@ -8,6 +8,7 @@ import {
   type EnginePlugin,
   type EngineVersion,
 } from '@krint/engine-sdk';
+import { redisFamilyCredentials } from './redis-credentials.js';
 import { redisBackup, REDIS_BINARIES, type RedisBinaries } from './redis-backup.js';
 import { redisContainerSpec } from './redis-container.js';
 import { RedisSession } from './redis-session.js';
@@ -90,6 +91,7 @@ export function createRedisFamilyEngine(options: RedisFamilyOptions): Engine {
     },
     backup: redisBackup(options.binaries),
     upgrade: sameOrNewerUpgrade(options.displayName),
+    credentials: redisFamilyCredentials,
   };
 }
 

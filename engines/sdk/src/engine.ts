@@ -1,5 +1,6 @@
 import type { BackupSupport } from './backup.js';
 import type { Capabilities, Terms } from './capabilities.js';
+import type { CredentialExposure } from './credentials.js';
 import type { ContainerSpec, EngineVersion, ProvisionInput } from './container-spec.js';
 import type { EnginePlugin } from './plugins.js';
 import type { Readiness } from './readiness.js';
@@ -54,6 +55,11 @@ export interface Engine {
 
   readonly backup?: BackupSupport;
   readonly upgrade?: UpgradeSupport;
+  /**
+   * Where the engine's data and log expose credentials (tables of password hashes, statement text
+   * with passwords); the control plane keeps them from viewers. Absent: nothing to hide.
+   */
+  readonly credentials?: CredentialExposure;
 }
 
 /** Finds a version of an engine by its name, or the default when `version` is absent. */

@@ -43,6 +43,25 @@ export const FIELD_SCOPES: Readonly<Record<string, KrintScope>> = {
   'Query.apiTokens': 'admin',
 };
 
+/**
+ * Rows of the relations an engine marks as holding credentials (`Engine.credentials`: tables of
+ * password hashes, views of other sessions' statements) need this scope, wherever they are read
+ * from (`Query.rows` today): a viewer browses data, never secrets.
+ */
+export const CREDENTIAL_ROWS_SCOPE: KrintScope = 'admin';
+
+/** Whether `caller` may read rows of relations that hold credentials. */
+export function mayReadCredentials(caller: Caller | null): boolean {
+  return scopesFor(caller)[CREDENTIAL_ROWS_SCOPE];
+}
+
+/** The FORBIDDEN error for reading `relation` (already printable) without {@link CREDENTIAL_ROWS_SCOPE}. */
+export function credentialRowsRefused(caller: Caller | null, relation: string): GraphQLError {
+  return new GraphQLError(`${relation} holds credentials (password hashes or other sessions' statements); reading its rows needs the ${CREDENTIAL_ROWS_SCOPE} role${caller ? `; ${caller.name} is ${caller.role}` : ''}.`, {
+    extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+  });
+}
+
 /** Scope values for a caller (scope-auth's `authScopes` initializer). */
 export function scopesFor(caller: Caller | null): Record<KrintScope, boolean> {
   return { authenticated: caller !== null, admin: caller?.role === 'admin' };

@@ -1,6 +1,8 @@
 import { createAgent, type Agent } from '@krint/agent';
 import { requireImage } from '@krint/engine-sdk/testing';
 import { createClient, type Client } from 'graphql-ws';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearerFor, startTestKrint, type TestKrint } from '../auth/testing.js';
@@ -62,6 +64,9 @@ function followWs(tail: number, until: (lines: Line[]) => boolean, timeoutMs: nu
   });
   return { events: done, stop: () => stop() };
 }
+
+const run = promisify(execFile);
+const quoteSql = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 1_000));
 
@@ -155,6 +160,28 @@ describe.skipIf(!ready)('logs subscription (postgres:15)', () => {
       clearTimeout(timer);
       abort.abort();
     }
+  });
+
+  it('keeps passwords out: a failed statement is not logged, and known and quoted passwords are removed from the stream', async () => {
+    const typed = `Typed-${Date.now()}-secret`;
+    const failed = await test.krint.yoga.fetch('http://krint.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization },
+      body: JSON.stringify({ query: `mutation($sql: String!) { runQuery(instanceId: "${instanceId}", database: "postgres", text: $sql) { __typename } }`, variables: { sql: `ALTER USER no_such_role WITH PASSWORD '${typed}'` } }),
+    });
+    expect(JSON.stringify(await failed.json())).toMatch(/Error/);
+    const container = (await ok(`{ instance(id: "${instanceId}") { ... on Instance { containerName connection { password } } } }`)).instance;
+    // The server itself no longer copies the failed statement into its log (log_min_error_statement).
+    const { stdout, stderr } = await run('docker', ['logs', container.containerName], { maxBuffer: 64 * 1024 * 1024 });
+    expect(stdout + stderr).toMatch(/role "no_such_role" does not exist/);
+    expect(stdout + stderr).not.toContain(typed);
+    // Lines that do carry a password (written here on purpose) reach subscribers without it.
+    const marker = `scrub-${Date.now()}`;
+    const { events } = followWs(0, (lines) => lines.some((line) => line.text.startsWith(`${marker}-quoted`)), 20_000);
+    await settle();
+    await writeToLog(`select '${marker}-root ' || ${quoteSql(container.connection.password)} union all select '${marker}-quoted ALTER ROLE x PASSWORD ''${typed}'''`);
+    const texts = (await events).flat().map((line) => line.text).filter((text) => text.startsWith(marker));
+    expect(texts).toEqual([`${marker}-root [redacted]`, `${marker}-quoted ALTER ROLE x PASSWORD [redacted]`]);
   });
 
   it('refuses a tail out of range with a typed error', async () => {

@@ -1,6 +1,7 @@
 import type { LogBatch, LogLine } from '@krint/agent';
-import { InvalidInputError } from '@krint/engine-sdk';
-import { handleFor, type ServiceDeps } from '../services/context.js';
+import { InvalidInputError, passwordRedactor } from '@krint/engine-sdk';
+import { ManagedUser } from '../db/entities.js';
+import { handleFor, type InstanceHandle, type ServiceDeps } from '../services/context.js';
 
 export const MAX_LOG_TAIL = 10_000;
 
@@ -31,6 +32,7 @@ export const LOG_EVENT_INTERVAL_MS = 10;
 export async function* followLogs(deps: ServiceDeps, instanceId: string, tail: number): AsyncGenerator<readonly LogLine[]> {
   if (!Number.isInteger(tail) || tail < 0 || tail > MAX_LOG_TAIL) throw new InvalidInputError(`tail must be from 0 to ${MAX_LOG_TAIL}.`, 'tail');
   const handle = await handleFor(deps, instanceId);
+  const scrub = await logScrubber(deps, handle);
   // Aborting ends the agent's stream, which also settles a `next()` still waiting on a quiet log.
   const abort = new AbortController();
   const batches = handle.executor.stream('logs.follow', { containerId: handle.address.containerId, tail, follow: true }, { signal: abort.signal })[Symbol.asyncIterator]();
@@ -60,7 +62,7 @@ export async function* followLogs(deps: ServiceDeps, instanceId: string, tail: n
         lines = joined;
       }
       lastEvent = performance.now();
-      yield lines;
+      yield scrub(lines);
       if (ended) return;
     }
   } finally {
@@ -68,6 +70,29 @@ export async function* followLogs(deps: ServiceDeps, instanceId: string, tail: n
     await ahead?.catch(() => undefined);
     await batches.return?.(undefined);
   }
+}
+
+/**
+ * Removes passwords from log lines before anyone sees them (viewers follow logs too): the
+ * instance's root password and the passwords of its managed users by value, and whatever the
+ * engine's patterns recognise as a password in statement text it logged (PostgreSQL's
+ * `STATEMENT: ALTER ROLE … PASSWORD '…'` of instances created before it stopped logging failed
+ * statements, or passwords Krint never knew). Lines without a match are passed on as they are.
+ */
+async function logScrubber(deps: ServiceDeps, handle: InstanceHandle): Promise<(lines: readonly LogLine[]) => readonly LogLine[]> {
+  const managed = await deps.orm.em.fork().find(ManagedUser, { instanceId: handle.instance.id });
+  const known = [handle.address.rootPassword, ...managed.map((user) => deps.vault.open(user.passwordSealed))];
+  const redact = passwordRedactor(handle.engine.credentials?.passwordPatterns ?? [], known);
+  return (lines) => {
+    let scrubbed: LogLine[] | undefined;
+    lines.forEach((line, index) => {
+      const text = redact(line.text);
+      if (text === line.text) return;
+      scrubbed ??= [...lines];
+      scrubbed[index] = { ...line, text };
+    });
+    return scrubbed ?? lines;
+  };
 }
 
 const NOT_YET = Symbol('not yet');

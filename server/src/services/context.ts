@@ -99,6 +99,8 @@ export async function audited<T>(
   deps: ServiceDeps,
   entry: { actor: Actor; action: string; targetType: string; targetId?: string | null; targetName?: string | null; detail?: string | null },
   work: () => Promise<T>,
+  /** What a failure records instead of the error message, for work whose errors can quote secrets. */
+  describeFailure: (error: unknown) => string = describeError,
 ): Promise<T> {
   try {
     const result = await work();
@@ -106,7 +108,7 @@ export async function audited<T>(
     return result;
   } catch (error) {
     await deps.activity
-      .record({ ...entry, outcome: 'failed', detail: [entry.detail, describeError(error)].filter(Boolean).join(' — ') })
+      .record({ ...entry, outcome: 'failed', detail: [entry.detail, describeFailure(error)].filter(Boolean).join(' — ') })
       .catch(() => undefined);
     throw error;
   }

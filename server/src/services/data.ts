@@ -1,7 +1,9 @@
 import type { AccessLevel, Row, RowKey, RowUpdate } from '@krint/engine-sdk';
 import { ACCESS_LEVELS, assertCreatableName, assertQuotableName, assertSafePassword, InvalidInputError, MAX_PAGE_SIZE, NotSupportedError } from '@krint/engine-sdk';
+import { credentialRowsRefused, mayReadCredentials } from '../auth/graphql-policy.js';
+import type { Caller } from '../auth/types.js';
 import { ManagedDatabase, ManagedUser } from '../db/entities.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError, DOMAIN_ERRORS, toDomainError } from '../errors.js';
 import { audited, generatePassword, handleFor, type Actor, type InstanceHandle, type ServiceDeps } from './context.js';
 
 export const DEFAULT_QUERY_ROW_LIMIT = 250;
@@ -63,10 +65,17 @@ export class DataService {
     return handle.executor.run('db.describeTable', { instance: handle.address, database, table });
   }
 
-  async readRows(instanceId: string, database: string, table: string, cursor: string | null | undefined, limit: number) {
+  /**
+   * A page of rows for `reader`. Relations the engine marks as holding credentials are refused to
+   * readers without the scope for them, before anything is sent to the instance.
+   */
+  async readRows(instanceId: string, database: string, table: string, cursor: string | null | undefined, limit: number, reader: Caller | null) {
     this.#names(database, table);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw new InvalidInputError(`limit must be from 1 to ${MAX_PAGE_SIZE}.`, 'limit');
     const handle = await this.#handle(instanceId, 'browse');
+    if (!mayReadCredentials(reader) && handle.engine.credentials?.holdsCredentials(database, table)) {
+      throw credentialRowsRefused(reader, `${handle.engine.terms.table[0]!.toUpperCase()}${handle.engine.terms.table.slice(1)} "${table}" of ${handle.engine.terms.database} "${database}"`);
+    }
     return handle.executor.run('db.readRows', { instance: handle.address, database, table, cursor: cursor ?? null, limit });
   }
 
@@ -115,8 +124,10 @@ export class DataService {
     if (!Number.isInteger(timeout) || timeout < 100 || timeout > MAX_QUERY_TIMEOUT_MS) throw new InvalidInputError(`timeoutMs must be from 100 to ${MAX_QUERY_TIMEOUT_MS}.`, 'timeoutMs');
     const handle = await this.#handle(instanceId, 'query');
     // Only the statement's first keyword is recorded: the text may hold a password (ALTER ROLE ... PASSWORD).
+    // So is a failure: the engine's message can quote the statement (a syntax error "near '…'"),
+    // password included, and the activity log is read by viewers. The caller gets the message.
     const keyword = /^[A-Za-z]+/.exec(text.trim())?.[0]?.toUpperCase() ?? 'statement';
-    return this.#audit(handle, actor, 'query.run', `${database}: ${keyword}`, () => handle.executor.run('db.query', { instance: handle.address, database, text, rowLimit: limit, timeoutMs: timeout }));
+    return this.#audit(handle, actor, 'query.run', `${database}: ${keyword}`, () => handle.executor.run('db.query', { instance: handle.address, database, text, rowLimit: limit, timeoutMs: timeout }), statementFailure);
   }
 
   async listUsers(instanceId: string) {
@@ -205,8 +216,8 @@ export class DataService {
     assertQuotableName(table, 'table');
   }
 
-  #audit<T>(handle: InstanceHandle, actor: Actor, action: string, detail: string, work: () => Promise<T>): Promise<T> {
-    return audited(this.deps, { actor, action, targetType: 'instance', targetId: handle.instance.id, targetName: handle.instance.name, detail }, work);
+  #audit<T>(handle: InstanceHandle, actor: Actor, action: string, detail: string, work: () => Promise<T>, describeFailure?: (error: unknown) => string): Promise<T> {
+    return audited(this.deps, { actor, action, targetType: 'instance', targetId: handle.instance.id, targetName: handle.instance.name, detail }, work, describeFailure);
   }
 }
 
@@ -222,6 +233,13 @@ const CAPABILITY_WORDS: Record<string, string> = {
   upgrade: 'upgrades',
   keysetPaging: 'keyset paging',
 };
+
+/** A failed console statement as the activity log keeps it: the kind of failure, never the engine's message. */
+function statementFailure(error: unknown): string {
+  const kind = toDomainError(error);
+  const name = kind instanceof Error && DOMAIN_ERRORS.some((type) => kind instanceof type) ? kind.name.replace(/Error$/, '') : 'Internal';
+  return `failed (${name}; the message went to the caller only, since it can quote the statement)`;
+}
 
 function assertObject(value: unknown, field: string, nonEmpty = false): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidInputError(`${field} must be a JSON object of column → value.`, field);

@@ -126,7 +126,7 @@ builder.queryFields((t) => ({
       limit: t.arg.int({ defaultValue: 50 }),
     },
     errors: { directResult: true },
-    resolve: (_r, a, ctx) => ctx.services.data.readRows(String(a.instanceId), a.database, a.table, a.cursor, a.limit ?? 50),
+    resolve: (_r, a, ctx) => ctx.services.data.readRows(String(a.instanceId), a.database, a.table, a.cursor, a.limit ?? 50, ctx.caller),
   }),
   users: t.field({
     type: [UserInfoRef],
