@@ -13,10 +13,12 @@ export default defineConfig({
     chunkSizeWarningLimit: 800,
   },
   server: {
+    // The Host header is passed on as the browser sent it: the control plane accepts a page's
+    // requests when its Origin names the host the browser asked (here, the dev server).
     proxy: {
-      '/graphql': { target: apiTarget, ws: true, changeOrigin: true },
-      '/api': { target: apiTarget, changeOrigin: true },
-      '/health': { target: apiTarget, changeOrigin: true },
+      '/graphql': { target: apiTarget, ws: true },
+      '/api': { target: apiTarget },
+      '/health': { target: apiTarget },
     },
   },
 });

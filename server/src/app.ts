@@ -20,6 +20,8 @@ import { createContext, type KrintContext } from './graphql/context.js';
 import { createKrintPubSub } from './graphql/pubsub.js';
 import { schema } from './graphql/schema.js';
 import { handleBackupRoutes } from './http/backup-routes.js';
+import { API_CSP, OriginPolicy, readPath, REQUEST_TIMEOUTS, sendJson, setSecurityHeaders, watchRequestBody, WEB_CLIENT_CSP } from './http/edge.js';
+import { graphiqlPage } from './http/graphiql.js';
 import { serveStatic } from './http/static.js';
 import { ActivityLog } from './services/activity.js';
 import { createServices, type Services } from './services/index.js';
@@ -82,10 +84,16 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
   await services.schedules.start();
 
   const callers = new GraphQLCallers(auth);
+  const origins = new OriginPolicy(config.allowedOrigins, config.publicUrl);
+  const graphiql = graphiqlPage(auth.cookies.csrf);
   const yoga = createYoga<Record<string, unknown>, KrintContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: (request) => graphiqlFor(auth, request, { subscriptionsProtocol: 'WS', title: 'Krint GraphQL' }),
+    graphiql: (request) => graphiqlFor(auth, request),
+    renderGraphiQL: () => graphiql.html,
+    // Cross-origin rules are the edge's (OriginPolicy, in route below): yoga's default would grant
+    // credentialed CORS to any origin.
+    cors: false,
     landingPage: false,
     context: async (initial) => createContext(services, auth, await callers.callerOf(initial)),
     plugins: [callers.plugin(), useGraphQLGuards(), useCredentialRevocation(auth)],
@@ -99,17 +107,29 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
   });
 
   const webRoot = options.webRoot ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
-  const server = createServer((request, response) => {
-    void route(request, response).catch((error) => {
-      console.error('Request failed:', error);
-      if (!response.headersSent) response.writeHead(500).end();
+  const server = createServer({ headersTimeout: REQUEST_TIMEOUTS.headersMs, connectionsCheckingInterval: REQUEST_TIMEOUTS.checkEveryMs }, (request, response) => {
+    void route(request, response).catch((error: unknown) => {
+      // One line: the cause, not a stack trace per request (a client can trigger this at will).
+      console.error(`Request failed: ${request.method} ${request.url?.slice(0, 200)}: ${error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : 'unknown error'}`);
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' }).end('Unexpected error; see the server log.');
       else response.destroy();
     });
   });
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
-    if (pathname === '/graphql' || pathname.startsWith('/graphql/')) return void (checkRequestSize(request, response) && (await yoga.handle(request, response)));
+    const requestPath = readPath(request);
+    if (!requestPath) {
+      setSecurityHeaders(response, API_CSP);
+      return sendJson(response, 400, { error: { type: 'InvalidInput', message: 'The request path is malformed (a % not followed by two hex digits of valid UTF-8?).' } }, { connection: 'close' });
+    }
+    const { pathname } = requestPath;
+    const graphql = pathname === '/graphql' || pathname.startsWith('/graphql/');
+    const api = graphql || pathname.startsWith('/api/');
+    const graphiqlPageRequest = graphql && request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
+    setSecurityHeaders(response, graphiqlPageRequest ? graphiql.contentSecurityPolicy : api ? API_CSP : WEB_CLIENT_CSP);
+    if (api && origins.guard(request, response)) return;
+    watchRequestBody(request, response, pathname.startsWith('/api/backups/') ? 'large' : 'small');
+    if (graphql) return void (checkRequestSize(request, response) && (await yoga.handle(request, response)));
     if (pathname === '/health') return health(response);
     if (await handleAuthRoutes(auth, request, response, config.publicUrl)) return;
     if (pathname.startsWith('/api/backups/')) {
@@ -118,7 +138,7 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
       if (!caller) return;
       if (await handleBackupRoutes(request, response, services, caller.name)) return;
     }
-    if (request.method === 'GET' || request.method === 'HEAD') return serveStatic(webRoot, request, response);
+    if (request.method === 'GET' || request.method === 'HEAD') return serveStatic(webRoot, requestPath.decoded, response);
     response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
   }
 
@@ -128,7 +148,15 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
   }
 
   // graphql-ws on the same path; yoga's own transport serves SSE subscriptions.
-  const webSockets = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_GRAPHQL_REQUEST_BYTES });
+  const webSockets = new WebSocketServer({
+    server,
+    path: '/graphql',
+    maxPayload: MAX_GRAPHQL_REQUEST_BYTES,
+    // A browser always names the page that opens a WebSocket; one of another origin is refused
+    // before the upgrade (the browser would send it our cookies).
+    verifyClient: ({ req }: { req: IncomingMessage }, done: (verified: boolean, code?: number, message?: string) => void) =>
+      origins.judge(req) === 'foreign' ? done(false, 403, 'Forbidden: this origin may not open GraphQL sockets') : done(true),
+  });
   const wsCleanup = useServer(
     {
       // A socket without valid credentials (connectionParams or cookie + CSRF token) is closed at once.
@@ -162,7 +190,13 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
 
   // The node hub: our SignalR server, answering only its own path; attached last so it sees
   // requests and upgrades first and hands every other one to the listeners above.
-  const hubs = new HubServer(services.nodeHub.serverOptions());
+  const hubOptions = services.nodeHub.serverOptions();
+  const hubs = new HubServer({
+    ...hubOptions,
+    // Nodes are programs and send no Origin; one that is present and foreign is a browser page
+    // trying the hub, refused before its token is looked at.
+    authenticate: (request) => (origins.judge(request.request) === 'foreign' ? null : hubOptions.authenticate?.(request)),
+  });
   services.nodeHub.onNodeChanged((nodeId, _online, name) => nodeNames.set(nodeId, name));
   services.nodeHub.bind(hubs.mapHub(NODE_HUB_PATH, services.nodeHub.hub));
   hubs.attach(server);
@@ -176,7 +210,7 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
     listen(port = config.port) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, () => {
+        server.listen(port, config.bindAddress ?? undefined, () => {
           server.off('error', reject);
           resolve((server.address() as AddressInfo).port);
         });

@@ -85,4 +85,18 @@ describe('loadConfig', () => {
     const key = Buffer.alloc(32, 7).toString('base64');
     expect(loadConfig({ env: { Vault__MasterKey: key }, cwd: folder() }).vault.masterKey).toBe(key);
   });
+
+  it('reads the allowed origins and the bind address, refusing what is not an origin or an address', () => {
+    const cwd = folder();
+    const defaults = loadConfig({ env: {}, cwd });
+    expect(defaults.allowedOrigins).toEqual([]);
+    expect(defaults.bindAddress).toBeNull();
+    const set = loadConfig({ env: { Krint__AllowedOrigins: 'https://tools.example.test:8443, http://LOCALHOST:5173/', Krint__BindAddress: '127.0.0.1' }, cwd });
+    expect(set.allowedOrigins).toEqual(['https://tools.example.test:8443', 'http://localhost:5173']);
+    expect(set.bindAddress).toBe('127.0.0.1');
+    const problems = problemsOf(() => loadConfig({ env: { Krint__AllowedOrigins: 'https://ok.example.test,https://x.example.test/path,*,ftp://f.example.test', Krint__BindAddress: 'all' }, cwd }));
+    expect(problems.filter((p) => p.startsWith('Krint__AllowedOrigins'))).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/"https:\/\/x.example.test\/path" is not an origin/);
+    expect(problems.join('\n')).toMatch(/Krint__BindAddress must be an IP address/);
+  });
 });

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import type { parse as ParseYaml } from 'yaml';
 import { loadAuthConfig, type AuthConfig } from './auth/config.js';
@@ -11,10 +12,17 @@ import { loadAuthConfig, type AuthConfig } from './auth/config.js';
  */
 export interface KrintConfig {
   readonly port: number;
+  /** Address the HTTP listener binds; null listens on every interface. */
+  readonly bindAddress: string | null;
   /** Absolute folder for the SQLite file, the vault key file and default backups. */
   readonly dataDir: string;
   /** Public base URL clients use to reach this server (links in the UI); null when unknown. */
   readonly publicUrl: string | null;
+  /**
+   * Origins (`https://host:port`) besides the control plane's own whose pages may call the API
+   * with credentials (CORS) and open subscriptions; empty by default: same-origin only.
+   */
+  readonly allowedOrigins: readonly string[];
   readonly database: DatabaseConfig;
   readonly vault: { readonly masterKey: string | null; readonly keyFile: string };
   readonly backups: BackupsConfig;
@@ -60,7 +68,7 @@ export interface LoadConfigOptions {
   readonly cwd?: string;
 }
 
-const YAML_KEYS = ['port', 'data_dir', 'public_url', 'storage', 'port_ranges', 'backups'] as const;
+const YAML_KEYS = ['port', 'bind_address', 'data_dir', 'public_url', 'allowed_origins', 'storage', 'port_ranges', 'backups'] as const;
 
 /** Reads and validates the configuration; throws {@link ConfigError} listing every problem. */
 export function loadConfig(options: LoadConfigOptions = {}): KrintConfig {
@@ -72,6 +80,8 @@ export function loadConfig(options: LoadConfigOptions = {}): KrintConfig {
   const port = parsePort(envValue(env, 'Krint__Port') ?? yaml.port ?? 5000, 'Krint__Port (or krint.port)', problems);
   const dataDir = path.resolve(cwd, asString(envValue(env, 'Krint__DataDir') ?? yaml.data_dir ?? './.data', 'Krint__DataDir', problems));
   const publicUrl = parsePublicUrl(envValue(env, 'Krint__PublicUrl') ?? yaml.public_url ?? null, problems);
+  const allowedOrigins = parseOrigins(envValue(env, 'Krint__AllowedOrigins') ?? yaml.allowed_origins ?? null, problems);
+  const bindAddress = parseBindAddress(envValue(env, 'Krint__BindAddress') ?? yaml.bind_address ?? null, problems);
 
   const connectionString = envValue(env, 'Database__ConnectionString');
   let database: DatabaseConfig;
@@ -115,8 +125,10 @@ export function loadConfig(options: LoadConfigOptions = {}): KrintConfig {
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
+    bindAddress,
     dataDir,
     publicUrl,
+    allowedOrigins,
     database,
     vault: { masterKey, keyFile: path.join(database.kind === 'sqlite' ? path.dirname(database.file) : dataDir, 'vault.key') },
     backups: { directory: backupsDir, maxUploadBytes, minScheduleIntervalSeconds },
@@ -129,8 +141,10 @@ export function loadConfig(options: LoadConfigOptions = {}): KrintConfig {
 
 interface YamlValues {
   port?: unknown;
+  bind_address?: unknown;
   data_dir?: unknown;
   public_url?: unknown;
+  allowed_origins?: unknown;
   storage?: { mode?: unknown; host_path?: unknown };
   port_ranges?: unknown;
   backups?: { directory?: unknown; max_upload_bytes?: unknown; min_schedule_interval_seconds?: unknown };
@@ -220,6 +234,38 @@ function parsePublicUrl(value: unknown, problems: string[]): string | null {
     problems.push(`Krint__PublicUrl must be an http:// or https:// URL, not "${String(value)}".`);
     return null;
   }
+}
+
+/** `Krint__AllowedOrigins`: a comma-separated list (or a YAML list) of `scheme://host[:port]` origins. */
+function parseOrigins(value: unknown, problems: string[]): string[] {
+  if (value === null || value === undefined) return [];
+  const entries = Array.isArray(value) ? value.map(String) : String(value).split(',');
+  const origins: string[] = [];
+  for (const entry of entries.map((e) => e.trim()).filter(Boolean)) {
+    let url: URL | null = null;
+    try {
+      url = new URL(entry);
+    } catch {
+      // reported below
+    }
+    // An origin is scheme, host and port only: a path, a query or credentials mean a typo.
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+      problems.push(`Krint__AllowedOrigins: "${entry}" is not an origin; write each as scheme://host[:port], like https://tools.example.com:8443, separated by commas.`);
+      continue;
+    }
+    origins.push(url.origin);
+  }
+  return origins;
+}
+
+function parseBindAddress(value: unknown, problems: string[]): string | null {
+  if (value === null || value === undefined) return null;
+  const address = String(value).trim();
+  if (isIP(address) === 0 && address !== 'localhost') {
+    problems.push(`Krint__BindAddress must be an IP address (like 127.0.0.1, 0.0.0.0 or ::) or "localhost", not "${address}".`);
+    return null;
+  }
+  return address;
 }
 
 /** Parses `engine: "30000-30099"` (or `[30000, 30099]`) into validated inclusive ranges. */

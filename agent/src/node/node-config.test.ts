@@ -26,6 +26,14 @@ describe('node configuration', () => {
     expect(fixed).toMatchObject({ nodeId: '0b6c1f7e-9d1a-4c55-8f5e-2a7b3c4d5e6f', nodeIdGenerated: false, name: 'edge-1' });
   });
 
+  it('binds the health listener to Node__HealthHost, which must be an address', () => {
+    const required = { Node__ControlPlaneUrl: 'http://cp:5000', Node__Token: 't' };
+    expect(readNodeConfig(required).healthHost).toBe('0.0.0.0');
+    expect(readNodeConfig({ ...required, Node__HealthHost: '127.0.0.1' }).healthHost).toBe('127.0.0.1');
+    expect(readNodeConfig({ ...required, Node__HealthHost: '::1' }).healthHost).toBe('::1');
+    expect(() => readNodeConfig({ ...required, Node__HealthHost: 'every interface' })).toThrow(/Node__HealthHost must be an IP address/);
+  });
+
   it('backs off exponentially with jitter, capped', () => {
     const low = { initialMs: 1000, maxMs: 30_000, random: () => 0 };
     const high = { ...low, random: () => 0.999 };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 
 /** Settings of a node process, read from `Node__*` environment variables. */
@@ -37,6 +38,8 @@ export function readNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
   if (configuredId && !GUID.test(configuredId)) problems.push(`Node__Id must be a GUID (got "${configuredId}").`);
   const healthPort = Number(env.Node__HealthPort ?? 5001);
   if (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65535) problems.push(`Node__HealthPort must be a port number (got "${env.Node__HealthPort}").`);
+  const healthHost = env.Node__HealthHost?.trim() || '0.0.0.0';
+  if (isIP(healthHost) === 0 && healthHost !== 'localhost') problems.push(`Node__HealthHost must be an IP address (like 127.0.0.1, 0.0.0.0 or ::) or "localhost" (got "${healthHost}").`);
   if (problems.length > 0) throw new NodeConfigError(`The node cannot start:\n- ${problems.join('\n- ')}`);
   return {
     controlPlaneUrl: controlPlaneUrl.replace(/\/+$/, ''),
@@ -45,7 +48,7 @@ export function readNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
     nodeIdGenerated: !configuredId,
     name: env.Node__Name?.trim() || hostname(),
     healthPort,
-    healthHost: env.Node__HealthHost?.trim() || '0.0.0.0',
+    healthHost,
     enginePlugins: (env.Krint__EnginePlugins ?? '').split(',').map((s) => s.trim()).filter(Boolean),
   };
 }

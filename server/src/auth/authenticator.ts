@@ -6,7 +6,7 @@ import { OidcClient, type OidcOptions } from './oidc.js';
 import { DEFAULT_LOGIN_LIMITS, SignInThrottle, type LoginLimits } from './rate-limit.js';
 import { InMemoryRevocationBus, LiveCredentials, type RevocationBus } from './revocations.js';
 import { safeEqual } from './secrets.js';
-import { CSRF_HEADER, SESSION_COOKIE, SessionStore } from './sessions.js';
+import { cookieNames, CSRF_HEADER, SessionStore, type CookieNames } from './sessions.js';
 import { AuthError, type Caller } from './types.js';
 import { UserStore } from './users.js';
 
@@ -57,6 +57,8 @@ export class Auth {
   readonly live: LiveCredentials;
   /** Cookies get `Secure` when the public URL is https. */
   readonly secureCookies: boolean;
+  /** `__Host-` names when {@link secureCookies}. */
+  readonly cookies: CookieNames;
   readonly sessionLifetimeMs: number;
 
   constructor(readonly options: AuthOptions) {
@@ -70,6 +72,7 @@ export class Auth {
     this.oidc = config.auth.oidc ? new OidcClient(config.auth.oidc, options.oidc) : null;
     this.signInThrottle = new SignInThrottle({ ...DEFAULT_LOGIN_LIMITS, ...options.loginLimits });
     this.secureCookies = config.publicUrl?.startsWith('https://') ?? false;
+    this.cookies = cookieNames(this.secureCookies);
   }
 
   /** First-start admin and removal of expired sessions. */
@@ -87,7 +90,7 @@ export class Auth {
     const bearer = bearerToken(credentials);
     if (bearer !== null) return this.authenticateBearer(bearer);
 
-    const cookie = readCookie(credentials.header('cookie'), SESSION_COOKIE);
+    const cookie = readCookie(credentials.header('cookie'), this.cookies.session);
     if (!cookie) return null;
     const session = await this.sessions.find(cookie);
     if (!session) return null;

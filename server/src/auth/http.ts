@@ -3,10 +3,8 @@ import { DOMAIN_ERRORS, InvalidInputError } from '../errors.js';
 import type { Auth, PresentedCredentials } from './authenticator.js';
 import { readCookie, serializeCookie } from './cookies.js';
 import type { LimitedBy } from './rate-limit.js';
-import { CSRF_COOKIE, SESSION_COOKIE } from './sessions.js';
 import { AuthError, type Caller } from './types.js';
 
-const OIDC_STATE_COOKIE = 'krint_oidc_state';
 const OIDC_COOKIE_PATH = '/api/auth/oidc';
 const MAX_JSON_BODY = 16 * 1024;
 
@@ -109,7 +107,7 @@ async function login(auth: Auth, request: IncomingMessage, response: ServerRespo
 async function logout(auth: Auth, request: IncomingMessage, response: ServerResponse): Promise<void> {
   // A cookie logout is state-changing: authenticate() checks the CSRF token.
   const caller = await auth.authenticate(nodeCredentials(request));
-  const cookie = readCookie(request.headers.cookie, SESSION_COOKIE);
+  const cookie = readCookie(request.headers.cookie, auth.cookies.session);
   if (caller?.source === 'session' && cookie) await auth.sessions.delete(cookie);
   clearSessionCookies(auth, response);
   response.writeHead(204).end();
@@ -122,7 +120,7 @@ async function me(auth: Auth, request: IncomingMessage, response: ServerResponse
     sendJson(response, 401, { error: { type: 'UNAUTHENTICATED', message: 'Not signed in.' }, methods });
     return;
   }
-  const cookie = caller.source === 'session' ? readCookie(request.headers.cookie, SESSION_COOKIE) : null;
+  const cookie = caller.source === 'session' ? readCookie(request.headers.cookie, auth.cookies.session) : null;
   const session = cookie ? await auth.sessions.find(cookie) : null;
   sendJson(response, 200, { user: { name: caller.name, role: caller.role, source: caller.source, canChangePassword: caller.userId !== null }, csrfToken: session?.csrfToken ?? null, methods });
 }
@@ -147,7 +145,7 @@ async function oidcLogin(auth: Auth, request: IncomingMessage, response: ServerR
   // Lax: the provider's redirect back is a cross-site top-level navigation.
   response.writeHead(302, {
     location: target,
-    'set-cookie': serializeCookie(OIDC_STATE_COOKIE, state, { httpOnly: true, sameSite: 'Lax', secure: auth.secureCookies, maxAge: 600, path: OIDC_COOKIE_PATH }),
+    'set-cookie': serializeCookie(auth.cookies.oidcState, state, { httpOnly: true, sameSite: 'Lax', secure: auth.secureCookies, maxAge: 600, path: OIDC_COOKIE_PATH }),
     'cache-control': 'no-store',
   });
   response.end();
@@ -155,9 +153,9 @@ async function oidcLogin(auth: Auth, request: IncomingMessage, response: ServerR
 
 async function oidcCallback(auth: Auth, request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
   if (!auth.oidc) throw new AuthError('OIDC is not configured on this server.', 403, 'FORBIDDEN');
-  const identity = await auth.oidc.completeLogin(url.searchParams, readCookie(request.headers.cookie, OIDC_STATE_COOKIE));
+  const identity = await auth.oidc.completeLogin(url.searchParams, readCookie(request.headers.cookie, auth.cookies.oidcState));
   const { cookieValue, session } = await auth.sessions.create({ userId: null, name: identity.name, role: identity.role, source: 'oidc' });
-  setSessionCookies(auth, response, cookieValue, session.csrfToken, [serializeCookie(OIDC_STATE_COOKIE, '', { httpOnly: true, sameSite: 'Lax', secure: auth.secureCookies, maxAge: 0, path: OIDC_COOKIE_PATH })]);
+  setSessionCookies(auth, response, cookieValue, session.csrfToken, [serializeCookie(auth.cookies.oidcState, '', { httpOnly: true, sameSite: 'Lax', secure: auth.secureCookies, maxAge: 0, path: OIDC_COOKIE_PATH })]);
   response.writeHead(302, { location: identity.returnTo, 'cache-control': 'no-store' }).end();
 }
 
@@ -177,17 +175,17 @@ function baseUrl(request: IncomingMessage, publicUrl: string | null): string {
 function setSessionCookies(auth: Auth, response: ServerResponse, cookieValue: string, csrfToken: string, extra: string[] = []): void {
   const maxAge = auth.sessionLifetimeMs / 1000;
   response.setHeader('set-cookie', [
-    serializeCookie(SESSION_COOKIE, cookieValue, { httpOnly: true, sameSite: 'Strict', secure: auth.secureCookies, maxAge }),
+    serializeCookie(auth.cookies.session, cookieValue, { httpOnly: true, sameSite: 'Strict', secure: auth.secureCookies, maxAge }),
     // Readable by the page's script (double-submit): it sends the value back in x-krint-csrf.
-    serializeCookie(CSRF_COOKIE, csrfToken, { httpOnly: false, sameSite: 'Strict', secure: auth.secureCookies, maxAge }),
+    serializeCookie(auth.cookies.csrf, csrfToken, { httpOnly: false, sameSite: 'Strict', secure: auth.secureCookies, maxAge }),
     ...extra,
   ]);
 }
 
 function clearSessionCookies(auth: Auth, response: ServerResponse): void {
   response.setHeader('set-cookie', [
-    serializeCookie(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'Strict', secure: auth.secureCookies, maxAge: 0 }),
-    serializeCookie(CSRF_COOKIE, '', { httpOnly: false, sameSite: 'Strict', secure: auth.secureCookies, maxAge: 0 }),
+    serializeCookie(auth.cookies.session, '', { httpOnly: true, sameSite: 'Strict', secure: auth.secureCookies, maxAge: 0 }),
+    serializeCookie(auth.cookies.csrf, '', { httpOnly: false, sameSite: 'Strict', secure: auth.secureCookies, maxAge: 0 }),
   ]);
 }
 

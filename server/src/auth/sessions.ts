@@ -3,8 +3,29 @@ import type { KrintOrm } from '../db/orm.js';
 import type { RevocationBus } from './revocations.js';
 import { randomSecret, sha256Hex } from './secrets.js';
 
-export const SESSION_COOKIE = 'krint_session';
-export const CSRF_COOKIE = 'krint_csrf';
+/** The names of Krint's cookies; see {@link cookieNames}. */
+export interface CookieNames {
+  /** The session id: HttpOnly. */
+  readonly session: string;
+  /** The session's CSRF token, readable by the page's script (double submit). */
+  readonly csrf: string;
+  /** The OIDC sign-in state, on the callback path only. */
+  readonly oidcState: string;
+}
+
+/**
+ * Served over https (an https `Krint__PublicUrl`), the cookies carry the `__Host-` prefix (the
+ * OIDC state cookie, which has a path, `__Secure-`): a browser then accepts them only from this
+ * exact host, over https, for the whole site, so a sibling subdomain cannot plant a session or a
+ * CSRF token of its choosing. The names are fixed per server, never chosen per request: accepting
+ * the plain name on some requests would let a planted cookie through again. Nothing but the
+ * configured public URL says whether the server is reached over https (it serves plain HTTP
+ * itself; a TLS proxy in front is not visible, and `X-Forwarded-Proto` is not trusted).
+ */
+export function cookieNames(secure: boolean): CookieNames {
+  const host = secure ? '__Host-' : '';
+  return { session: `${host}krint_session`, csrf: `${host}krint_csrf`, oidcState: `${secure ? '__Secure-' : ''}krint_oidc_state` };
+}
 export const CSRF_HEADER = 'x-krint-csrf';
 
 /** How often `lastSeenAt` is written at most (every request would make reads into writes). */

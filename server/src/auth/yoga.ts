@@ -4,9 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Auth } from './authenticator.js';
 import { graphqlCredentials, MAX_GRAPHQL_REQUEST_BYTES } from './graphql-guards.js';
 import { isAuthorizationError } from './graphql-policy.js';
-import { readCookie } from './cookies.js';
 import type { EndReason } from './revocations.js';
-import { CSRF_HEADER, SESSION_COOKIE } from './sessions.js';
 import { AuthError, type Caller } from './types.js';
 
 type InitialContext = Parameters<typeof graphqlCredentials>[0];
@@ -199,18 +197,16 @@ export function exposeAuthorizationError(error: unknown): GraphQLError | null {
   return null;
 }
 
-/** GraphiQL only for a signed-in caller; with a cookie session it sends the CSRF header itself. */
-export async function graphiqlFor(auth: Auth, request: Request, options: Record<string, unknown>): Promise<Record<string, unknown> | false> {
-  let caller: Caller | null;
+/**
+ * GraphiQL only for a signed-in caller. The page is the same for everyone and holds no secret
+ * (`http/graphiql.ts`): with a cookie session its script reads the CSRF token from the cookie.
+ */
+export async function graphiqlFor(auth: Auth, request: Request): Promise<boolean> {
   try {
-    caller = await auth.authenticate({ method: 'GET', header: (name) => request.headers.get(name) });
+    return (await auth.authenticate({ method: 'GET', header: (name) => request.headers.get(name) })) !== null;
   } catch {
     return false;
   }
-  if (!caller) return false;
-  if (caller.source !== 'session') return options;
-  const session = await auth.sessions.find(readCookie(request.headers.get('cookie'), SESSION_COOKIE) ?? '');
-  return session ? { ...options, headers: JSON.stringify({ [CSRF_HEADER]: session.csrfToken }) } : false;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 
 const TYPES: Record<string, string> = {
@@ -21,18 +21,17 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Krint</title>
 <p>The API and GraphiQL are at <a href="/graphql">/graphql</a>.</p>`;
 
 /**
- * Serves the built web client from `root`; unknown paths get `index.html` (client-side routing).
- * Without a build, a page says how to make one.
+ * Serves the built web client from `root` (`decodedPath`: the request's path, percent-decoded);
+ * unknown paths get `index.html` (client-side routing). Without a build, a page says how to make one.
  */
-export function serveStatic(root: string, request: IncomingMessage, response: ServerResponse): void {
+export function serveStatic(root: string, decodedPath: string, response: ServerResponse): void {
   const index = path.join(root, 'index.html');
   if (!existsSync(index)) {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     response.end(NOT_BUILT);
     return;
   }
-  const pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
-  const candidate = path.resolve(root, `.${pathname}`);
+  const candidate = path.resolve(root, `.${decodedPath}`);
   const inside = candidate.startsWith(root + path.sep);
   const file = inside && existsSync(candidate) && statSync(candidate).isFile() ? candidate : index;
   response.writeHead(200, {

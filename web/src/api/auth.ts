@@ -18,13 +18,18 @@ export interface AuthState {
 /** The current sign-in state; null until the first check. */
 export const authState = shallowRef<AuthState | null>(null);
 
-const CSRF_COOKIE = 'krint_csrf';
+/** The CSRF cookie's names: `__Host-` prefixed when the control plane is served over https. */
+const CSRF_COOKIES = ['__Host-krint_csrf', 'krint_csrf'];
 export const CSRF_HEADER = 'x-krint-csrf';
 
 /** The session's CSRF token (double-submit cookie), sent back on every API call. */
 export function csrfToken(): string | null {
-  const match = document.cookie.split(';').map((c) => c.trim()).find((c) => c.startsWith(`${CSRF_COOKIE}=`));
-  return match ? decodeURIComponent(match.slice(CSRF_COOKIE.length + 1)) : null;
+  const cookies = document.cookie.split(';').map((c) => c.trim());
+  for (const name of CSRF_COOKIES) {
+    const match = cookies.find((c) => c.startsWith(`${name}=`));
+    if (match) return decodeURIComponent(match.slice(name.length + 1));
+  }
+  return null;
 }
 
 function errorMessage(body: unknown, fallback: string): string {
