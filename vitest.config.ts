@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Docker daemon on a small machine, so files run in separate processes with little parallelism.
 export default defineConfig({
   test: {
-    include: ['signalr/src/**/*.test.ts', 'engines/*/src/**/*.test.ts', 'agent/src/**/*.test.ts', 'server/src/**/*.test.ts', 'web/src/**/*.test.ts', 'web/e2e/**/*.test.ts'],
+    include: ['signalr/src/**/*.test.ts', 'engines/*/src/**/*.test.ts', 'agent/src/**/*.test.ts', 'server/src/**/*.test.ts', 'web/src/**/*.test.ts', 'web/e2e/**/*.test.ts', 'release/**/*.test.ts'],
     exclude: ['**/node_modules/**'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

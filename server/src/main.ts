@@ -1,17 +1,32 @@
 import { createAgent } from '@krint/agent';
+import { pathToFileURL } from 'node:url';
 import { createKrint } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { VaultError } from './vault/index.js';
 
+export interface ControlPlaneOptions {
+  /** Folder of the built web client; the package passes the copy it carries beside its code. */
+  readonly webRoot?: string;
+}
+
 /**
- * `npm start`: the control plane on its embedded defaults (SQLite in ./.data, the local Docker
- * socket, port 5000). Configuration: `Section__Key` environment variables and `krint.yaml`.
+ * `npm start` and the `krint` command: the control plane on its embedded defaults (SQLite in
+ * ./.data, the local Docker socket, port 5000). Configuration: `Section__Key` environment
+ * variables and `krint.yaml`. Exits the process when it cannot start.
  */
-async function main(): Promise<void> {
+export async function runControlPlane(options: ControlPlaneOptions = {}): Promise<void> {
+  await main(options).catch((error: unknown) => {
+    if (error instanceof ConfigError || error instanceof VaultError) console.error(error.message);
+    else console.error('Krint could not start:', error);
+    process.exit(1);
+  });
+}
+
+async function main(options: ControlPlaneOptions): Promise<void> {
   // `npm start` runs in the server folder; INIT_CWD is where the user typed it.
   const config = loadConfig({ cwd: process.env.INIT_CWD ?? process.cwd() });
   const agent = await createAgent();
-  const krint = await createKrint({ config, localExecutor: agent.executor, engines: agent.context.engines });
+  const krint = await createKrint({ config, localExecutor: agent.executor, engines: agent.context.engines, ...(options.webRoot ? { webRoot: options.webRoot } : {}) });
   const port = await krint.listen();
   const where = config.publicUrl ?? `http://localhost:${port}`;
   console.log(`Krint control plane listening on port ${port}: web client ${where}/ , GraphQL and GraphiQL ${where}/graphql`);
@@ -32,8 +47,5 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof VaultError) console.error(error.message);
-  else console.error('Krint could not start:', error);
-  process.exit(1);
-});
+// Run directly (`tsx server/src/main.ts`) rather than imported by the `krint` command.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runControlPlane();

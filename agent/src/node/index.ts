@@ -5,3 +5,4 @@
  */
 export { NodeProcess, type NodeLogger, type NodeProcessOptions, type NodeState } from './node-process.js';
 export { readNodeConfig, NodeConfigError, type NodeConfig } from './node-config.js';
+export { runNode } from './main.js';
