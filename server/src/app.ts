@@ -17,6 +17,7 @@ import { openDatabase, type KrintOrm } from './db/orm.js';
 import { DOMAIN_ERRORS } from './errors.js';
 import { ExecutorRouter } from './executors/router.js';
 import { createContext, type KrintContext } from './graphql/context.js';
+import { exposeInvalidVariable } from './graphql/input-errors.js';
 import { createKrintPubSub } from './graphql/pubsub.js';
 import { schema } from './graphql/schema.js';
 import { handleBackupRoutes } from './http/backup-routes.js';
@@ -98,7 +99,7 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
     context: async (initial) => createContext(services, auth, await callers.callerOf(initial)),
     plugins: [callers.plugin(), useGraphQLGuards(), useCredentialRevocation(auth)],
     parserAndValidationCache: boundedParserCache(),
-    maskedErrors: { maskError: (error, message) => exposeAuthorizationError(error) ?? exposeDomainError(error) ?? new GraphQLError(message) },
+    maskedErrors: { maskError: (error, message) => exposeAuthorizationError(error) ?? exposeInvalidVariable(error) ?? exposeDomainError(error) ?? new GraphQLError(message) },
     logging: false,
     // checkRequestSize (in route, below) refuses a body over the limit or without a Content-Length
     // before yoga sees it, and Node's parser reads no more than the declared length; yoga's own

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { InvalidInputError } from '@krint/engine-sdk';
 import type { KrintOrm } from '../db/orm.js';
 import { ActivityEntry, type ActivityOutcome } from '../db/entities.js';
 
@@ -11,6 +12,9 @@ export interface ActivityRecord {
   readonly outcome?: ActivityOutcome;
   readonly detail?: string | null;
 }
+
+/** Most entries one page of the activity log returns. */
+export const MAX_ACTIVITY_PAGE = 500;
 
 export interface ActivityPage {
   readonly entries: ActivityEntry[];
@@ -44,7 +48,8 @@ export class ActivityLog {
 
   /** Newest first; `before` is the cursor of the previous page. */
   async page(options: { readonly first: number; readonly before?: number | null; readonly targetId?: string | null }, em: EntityManager = this.orm.em.fork()): Promise<ActivityPage> {
-    const first = Math.min(Math.max(options.first, 1), 500);
+    const { first } = options;
+    if (!Number.isInteger(first) || first < 1 || first > MAX_ACTIVITY_PAGE) throw new InvalidInputError(`first must be from 1 to ${MAX_ACTIVITY_PAGE}, not ${first}.`, 'first');
     const where: Record<string, unknown> = {};
     if (options.before !== undefined && options.before !== null) where.id = { $lt: options.before };
     if (options.targetId) where.targetId = options.targetId;

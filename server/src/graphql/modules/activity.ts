@@ -1,5 +1,5 @@
 import { ActivityEntry } from '../../db/entities.js';
-import type { ActivityPage } from '../../services/activity.js';
+import { MAX_ACTIVITY_PAGE, type ActivityPage } from '../../services/activity.js';
 import { builder } from '../builder.js';
 import { stringEnum } from '../enum.js';
 
@@ -31,7 +31,7 @@ builder.queryField('activity', (t) =>
   t.field({
     description: 'Every change, newest first.',
     type: ActivityPageRef,
-    args: { first: t.arg.int({ defaultValue: 50 }), before: t.arg.int(), targetId: t.arg.string() },
+    args: { first: t.arg.int({ defaultValue: 50, description: `Entries per page, 1 to ${MAX_ACTIVITY_PAGE}.` }), before: t.arg.int(), targetId: t.arg.string() },
     resolve: (_r, a, ctx) => ctx.services.deps.activity.page({ first: a.first ?? 50, before: a.before ?? null, targetId: a.targetId ?? null }),
   }),
 );
