@@ -8,5 +8,5 @@ export { LocalExecutor, overTheWire } from './local-executor.js';
 export { BUILT_IN_ENGINES, ENGINE_PLUGINS_ENV, createEngineRegistry, enginePluginsFromEnv } from './engines.js';
 export type { EngineRegistryOptions } from './engines.js';
 export { InternalError, TimeoutError, UnavailableError, WireFailure, errorCode, fromWireError, redact, toWireError } from './errors.js';
-export { LABEL_ENGINE, LABEL_INSTANCE, LABEL_MANAGED, LABEL_VERSION } from './docker/labels.js';
+export { CONTAINER_ROLES, LABEL_ENGINE, LABEL_INSTALLATION, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REPLACES, LABEL_ROLE, LABEL_VERSION, type ContainerRole } from './docker/labels.js';
 export * from './protocol/node-messages.js';

@@ -151,7 +151,7 @@ describe.skipIf(!hasImage)('LocalExecutor against Docker (busybox fixture engine
 
   it('answers agent.info and agent.ping', async () => {
     const info = await agent.executor.run('agent.info', {});
-    expect(info).toMatchObject({ protocolVersion: '2.0', engines: ['busybox', 'busybox-broken', 'busybox-crash'], krintVersion: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(info).toMatchObject({ protocolVersion: '2.1', engines: ['busybox', 'busybox-broken', 'busybox-crash'], krintVersion: expect.stringMatching(/^\d+\.\d+\.\d+/) });
     expect(info.dockerVersion).toMatch(/^\d+\.\d+/);
     const ping = await agent.executor.run('agent.ping', { sentAt: 1234 });
     expect(ping.sentAt).toBe(1234);

@@ -12,9 +12,10 @@ import { NODE_HUB_PATH } from '@krint/agent';
 import { HubServer } from '@krint/signalr';
 import { Auth, authorizeSocket, boundedParserCache, checkRequestSize, exposeAuthorizationError, graphiqlFor, GraphQLCallers, handleAuthRoutes, MAX_GRAPHQL_REQUEST_BYTES, requireCaller, useCredentialRevocation, useGraphQLGuards, type AuthOptions } from './auth/index.js';
 import type { KrintConfig } from './config.js';
-import { Instance, Node, Setting } from './db/entities.js';
+import { randomUUID } from 'node:crypto';
+import { Node, Setting } from './db/entities.js';
 import { openDatabase, type KrintOrm } from './db/orm.js';
-import { DOMAIN_ERRORS } from './errors.js';
+import { describeError, DOMAIN_ERRORS } from './errors.js';
 import { ExecutorRouter } from './executors/router.js';
 import { createContext, type KrintContext } from './graphql/context.js';
 import { exposeInvalidVariable } from './graphql/input-errors.js';
@@ -26,7 +27,9 @@ import { graphiqlPage } from './http/graphiql.js';
 import { serveStatic } from './http/static.js';
 import { ActivityLog } from './services/activity.js';
 import { createServices, type Services } from './services/index.js';
-import { ProgressTracker } from './services/progress.js';
+import { FaultPoints } from './services/fault-points.js';
+import { OperationTracker } from './services/progress.js';
+import type { ReconcileReport } from './services/reconcile.js';
 import { resolveVault, type Vault } from './vault/index.js';
 
 export interface KrintOptions {
@@ -39,6 +42,10 @@ export interface KrintOptions {
   readonly webRoot?: string;
   /** Sign-in rate limits and OIDC key-refresh timing (tests shorten them). */
   readonly authOptions?: Pick<AuthOptions, 'loginLimits' | 'oidc' | 'socketRecheckMs'>;
+  /** Failure points armed by a test (see `fault-points.ts`); none by default. */
+  readonly faults?: FaultPoints;
+  /** How long `close` lets running operations finish before marking them interrupted. */
+  readonly shutdownGraceMs?: number;
 }
 
 /** A running control plane: its services, the executor router (for the node hub) and the HTTP server. */
@@ -48,12 +55,17 @@ export interface Krint {
   readonly auth: Auth;
   readonly yoga: YogaServerInstance<Record<string, unknown>, KrintContext>;
   readonly server: Server;
+  /** Settles when the reconciliation started at creation has finished (its report, or null without Docker). */
+  readonly reconciled: Promise<ReconcileReport | null>;
   /** Listens on `port` (the configured one by default; 0 picks a free one) and returns it. */
   listen(port?: number): Promise<number>;
   close(): Promise<void>;
 }
 
 const VAULT_CHECK_KEY = 'vault.check';
+const INSTALLATION_ID_KEY = 'installation.id';
+/** Long enough for a short operation (a rename, a start) to end; upgrades are reconciled instead. */
+const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 /**
  * Builds the control plane: vault, state database (migrated), services, scheduler, GraphQL over
@@ -72,7 +84,7 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
     await orm.close(true);
     throw error;
   }
-  await recoverInterruptedOperations(orm);
+  const installationId = await installationIdOf(orm);
   const auth = new Auth({ config, orm, log, ...options.authOptions });
   await auth.start();
 
@@ -80,8 +92,14 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
   const executors = new ExecutorRouter(options.localExecutor, (id) => nodeNames.get(id) ?? null);
   const pubsub = createKrintPubSub();
   const activity = new ActivityLog(orm, (entry) => pubsub.publish('activity.recorded', entry));
-  const services = createServices({ config, orm, vault, engines: options.engines, executors, activity, pubsub, progress: new ProgressTracker() });
-  await services.backups.recoverInterrupted();
+  const operations = new OperationTracker(orm);
+  const services = createServices({ config, orm, vault, engines: options.engines, executors, activity, pubsub, operations, faults: options.faults ?? new FaultPoints(), installationId }, log);
+  // Abandoned operations are marked at once; the containers are looked at in the background, and
+  // the instances involved stay claimed (no other operation can start on them) until it is done.
+  const reconciled = services.reconciler.reconcileAtStart().catch((error: unknown) => {
+    log(`Reconcile: failed: ${describeError(error)}`);
+    return null;
+  });
   await services.schedules.start();
 
   const callers = new GraphQLCallers(auth);
@@ -198,7 +216,11 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
     // trying the hub, refused before its token is looked at.
     authenticate: (request) => (origins.judge(request.request) === 'foreign' ? null : hubOptions.authenticate?.(request)),
   });
-  services.nodeHub.onNodeChanged((nodeId, _online, name) => nodeNames.set(nodeId, name));
+  services.nodeHub.onNodeChanged((nodeId, online, name) => {
+    nodeNames.set(nodeId, name);
+    // What a stop cut short on that node's host is reconciled once the node is back.
+    if (online) void services.reconciler.reconcileHost(nodeId).catch((error: unknown) => log(`Reconcile (node ${name}): failed: ${describeError(error)}`));
+  });
   services.nodeHub.bind(hubs.mapHub(NODE_HUB_PATH, services.nodeHub.hub));
   hubs.attach(server);
 
@@ -208,6 +230,7 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
     auth,
     yoga,
     server,
+    reconciled,
     listen(port = config.port) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -219,6 +242,10 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
     },
     async close() {
       services.schedules.stop();
+      // No new requests; running operations get the grace period, the rest is marked interrupted.
+      server.close();
+      const interrupted = await operations.shutdown(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+      if (interrupted.length > 0) log(`Shutdown: ${interrupted.length} operation(s) did not finish in time and were marked interrupted; the next start reconciles them.`);
       services.shells.closeAll();
       await hubs.close({ timeoutMs: 2_000 });
       await wsCleanup.dispose();
@@ -257,12 +284,13 @@ async function checkVaultKey(orm: KrintOrm, vault: Vault): Promise<void> {
   await em.flush();
 }
 
-/** Operations cut short by a stop are marked so a person can see and clean them up. */
-async function recoverInterruptedOperations(orm: KrintOrm): Promise<void> {
+/** This control plane's id, made at the first start; it labels every container it makes. */
+async function installationIdOf(orm: KrintOrm): Promise<string> {
   const em = orm.em.fork();
-  for (const instance of await em.find(Instance, { status: { $in: ['provisioning', 'upgrading', 'deleting'] } })) {
-    instance.statusDetail = `The control plane stopped while this instance was ${instance.status}; check it, then delete it or start it again.`;
-    instance.status = 'failed';
-  }
+  const stored = await em.findOne(Setting, { key: INSTALLATION_ID_KEY });
+  if (stored) return stored.value;
+  const id = randomUUID();
+  em.create(Setting, { key: INSTALLATION_ID_KEY, value: id });
   await em.flush();
+  return id;
 }

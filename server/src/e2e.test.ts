@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKrint, type Krint } from './app.js';
+import { FaultPoints } from './services/fault-points.js';
 import { bearerFor } from './auth/testing.js';
 import { loadConfig } from './config.js';
 import { graphqlTestClient, type Data } from './testing/graphql-client.js';
@@ -22,6 +23,8 @@ const ready = (await requireImage('postgres:15')) && (await requireImage('postgr
 
 let agent: Agent;
 let krint: Krint;
+/** Failure points this suite arms to prove the rollback of an upgrade. */
+const faults = new FaultPoints();
 let base: string;
 let ws: Client;
 let backupsDir: string;
@@ -153,7 +156,7 @@ describe.skipIf(!ready)('control plane end to end (Docker, postgres:15 and postg
     writeFileSync(path.join(dataDir, 'krint.yaml'), `krint:\n  port_ranges:\n    postgres: ${PORT_RANGE[0]}-${PORT_RANGE[1]}\n`);
     backupsDir = path.join(dataDir, 'backups');
     agent = await createAgent();
-    krint = await createKrint({ config: loadConfig({ env: { Krint__DataDir: dataDir, Backups__MinScheduleIntervalSeconds: '1' }, cwd: dataDir }), localExecutor: agent.executor, engines: agent.context.engines, log: () => undefined });
+    krint = await createKrint({ config: loadConfig({ env: { Krint__DataDir: dataDir, Backups__MinScheduleIntervalSeconds: '1' }, cwd: dataDir }), localExecutor: agent.executor, engines: agent.context.engines, log: () => undefined, faults });
     base = `http://127.0.0.1:${await krint.listen(0)}`;
     authorization = await bearerFor(krint, 'admin', 'e2e');
     ws = createClient({ url: `${base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: () => ({ authorization }) });
@@ -360,7 +363,7 @@ describe.skipIf(!ready)('control plane end to end (Docker, postgres:15 and postg
   }, 360_000);
 
   it('rolls a failed upgrade back with the data intact', async () => {
-    krint.services.upgrades.failNextAt = 'verify';
+    faults.arm('upgrade.verifying', 'fail');
     const progress = subscribe<Progress>(`subscription($id: ID!) { upgradeProgress(instanceId: $id) { phase message done error } }`, { id: b }, (e) => e.done, 300_000);
     await ok(`mutation { upgradeInstance(id: "${b}", version: "17") { __typename ... on Error { message } } }`);
     const events = await progress.done;

@@ -2,12 +2,16 @@ import { createAgent } from '@krint/agent';
 import { pathToFileURL } from 'node:url';
 import { createKrint } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { FaultPoints } from './services/fault-points.js';
 import { VaultError } from './vault/index.js';
 
 export interface ControlPlaneOptions {
   /** Folder of the built web client; the package passes the copy it carries beside its code. */
   readonly webRoot?: string;
 }
+
+/** What running operations get on SIGTERM before the rest is marked interrupted (containers stop in 10 s by default). */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
  * `npm start` and the `krint` command: the control plane on its embedded defaults (SQLite in
@@ -26,7 +30,14 @@ async function main(options: ControlPlaneOptions): Promise<void> {
   // `npm start` runs in the server folder; INIT_CWD is where the user typed it.
   const config = loadConfig({ cwd: process.env.INIT_CWD ?? process.cwd() });
   const agent = await createAgent();
-  const krint = await createKrint({ config, localExecutor: agent.executor, engines: agent.context.engines, ...(options.webRoot ? { webRoot: options.webRoot } : {}) });
+  const krint = await createKrint({
+    config,
+    localExecutor: agent.executor,
+    engines: agent.context.engines,
+    ...(options.webRoot ? { webRoot: options.webRoot } : {}),
+    faults: FaultPoints.fromEnvironment(),
+    shutdownGraceMs: SHUTDOWN_GRACE_MS,
+  });
   const port = await krint.listen();
   const where = config.publicUrl ?? `http://localhost:${port}`;
   console.log(`Krint control plane listening on port ${port}: web client ${where}/ , GraphQL and GraphiQL ${where}/graphql`);
@@ -36,8 +47,8 @@ async function main(options: ControlPlaneOptions): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: shutting down`);
-    const timer = setTimeout(() => process.exit(1), 15_000);
+    console.log(`${signal}: shutting down; running operations get ${SHUTDOWN_GRACE_MS / 1000} s to finish`);
+    const timer = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS + 5_000);
     timer.unref();
     await krint.close();
     await agent.close();

@@ -26,6 +26,8 @@ export interface ContainerSummary {
   State?: string;
   Labels?: Labels | null;
   Ports?: { PrivatePort: number; PublicPort?: number; Type: string; IP?: string }[] | null;
+  Mounts?: { Type?: string; Name?: string }[] | null;
+  Created?: number;
 }
 
 /** `GET /containers/{id}/json` */

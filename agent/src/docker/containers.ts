@@ -1,9 +1,9 @@
 import { isAbsolute, normalize } from 'node:path';
 import type { ContainerSpec } from '@krint/engine-sdk';
 import { ConflictError, InvalidInputError } from '@krint/engine-sdk';
-import type { ContainerState, ContainerStatus, CreatedInstance, StorageMode } from '../protocol/commands.js';
+import type { ContainerState, ContainerStatus, CreatedInstance, DiscoveredResources, StorageMode } from '../protocol/commands.js';
 import { type Docker, dockerReason, dockerStatusCode, isDockerNotFound } from './client.js';
-import { LABEL_MANAGED, type InstanceIdentity, containerNameFor, instanceLabels, volumeNameFor } from './labels.js';
+import { LABEL_ENGINE, LABEL_INSTALLATION, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REPLACES, LABEL_ROLE, LABEL_VERSION, type InstanceIdentity, containerNameFor, instanceLabels, volumeNameFor } from './labels.js';
 import { allocateHostPort, releasePort } from './ports.js';
 
 export interface CreateContainerRequest {
@@ -169,6 +169,48 @@ export async function containerStatus(docker: Docker, containerId: string): Prom
     };
   } catch (error) {
     if (isDockerNotFound(error)) return { state: 'missing', startedAt: null, exitCode: null };
+    throw error;
+  }
+}
+
+/**
+ * Every container and volume of one installation on this host (labels `krint.managed=true` and
+ * `krint.installation=<id>`), with the labels reconciliation needs.
+ */
+export async function discoverResources(docker: Docker, installationId: string): Promise<DiscoveredResources> {
+  const filters = { label: [`${LABEL_MANAGED}=true`, `${LABEL_INSTALLATION}=${installationId}`] };
+  const [containers, volumes] = await Promise.all([docker.listContainers({ all: true, filters }), docker.listVolumes({ filters })]);
+  return {
+    containers: await Promise.all(containers.map(async (container) => {
+      const labels = container.Labels ?? {};
+      // Only a running container lists its published port; a stopped one keeps it in its binding.
+      const publicPort = (container.Ports ?? []).find((port) => port.PublicPort !== undefined)?.PublicPort ?? (await boundPort(docker, container.Id));
+      return {
+        containerId: container.Id,
+        containerName: (container.Names?.[0] ?? container.Id).replace(/^\//, ''),
+        instanceId: labels[LABEL_INSTANCE] ?? '',
+        engineId: labels[LABEL_ENGINE] ?? '',
+        version: labels[LABEL_VERSION] ?? '',
+        role: labels[LABEL_ROLE] ?? null,
+        replaces: labels[LABEL_REPLACES] ?? null,
+        state: KNOWN_STATES.find((known) => known === container.State) ?? 'dead',
+        hostPort: publicPort,
+        volumeNames: (container.Mounts ?? []).filter((mount) => mount.Type === 'volume' && mount.Name).map((mount) => mount.Name as string),
+        createdAt: container.Created ? new Date(container.Created * 1000).toISOString() : null,
+      };
+    })),
+    volumes: (volumes.Volumes ?? []).map((volume) => ({ name: volume.Name, instanceId: volume.Labels?.[LABEL_INSTANCE] ?? '' })),
+  };
+}
+
+/** The host port a container is bound to, from its configuration (null when gone or unbound). */
+async function boundPort(docker: Docker, containerId: string): Promise<number | null> {
+  try {
+    const { HostConfig } = await docker.getContainer(containerId).inspect();
+    const binding = Object.values(HostConfig.PortBindings ?? {}).flatMap((list) => list ?? [])[0];
+    return binding?.HostPort ? Number(binding.HostPort) : null;
+  } catch (error) {
+    if (isDockerNotFound(error)) return null;
     throw error;
   }
 }

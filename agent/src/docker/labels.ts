@@ -5,6 +5,18 @@ export const LABEL_MANAGED = 'krint.managed';
 export const LABEL_INSTANCE = 'krint.instance';
 export const LABEL_ENGINE = 'krint.engine';
 export const LABEL_VERSION = 'krint.version';
+/**
+ * The control plane (installation) that made the container or volume: reconciliation and the
+ * orphan list look only at their own, so control planes sharing a Docker host never touch each
+ * other's databases.
+ */
+export const LABEL_INSTALLATION = 'krint.installation';
+/** `primary` for the container an instance is made with, `replacement` for one an upgrade or visibility change makes. */
+export const LABEL_ROLE = 'krint.role';
+export const CONTAINER_ROLES = ['primary', 'replacement'] as const;
+export type ContainerRole = (typeof CONTAINER_ROLES)[number];
+/** On a replacement: the container it replaces. */
+export const LABEL_REPLACES = 'krint.replaces';
 /** Groups Krint's containers under one project in Docker Desktop and `docker compose ls`. */
 export const LABEL_COMPOSE_PROJECT = 'com.docker.compose.project';
 export const COMPOSE_PROJECT = 'krint-databases';

@@ -1,7 +1,7 @@
 import { InvalidInputError, NotSupportedError } from '@krint/engine-sdk';
 import type { Engine, EnginePlugin } from '@krint/engine-sdk';
 import type { ContainerStats, ContainerStatus } from '../protocol/commands.js';
-import { containerStatus, createInstanceContainer, removeContainer, restartContainer, startContainer, stopContainer } from '../docker/containers.js';
+import { containerStatus, createInstanceContainer, discoverResources, removeContainer, removeVolume, restartContainer, startContainer, stopContainer } from '../docker/containers.js';
 import { pullImage } from '../docker/images.js';
 import { containerStats } from '../docker/stats.js';
 import { waitUntilReady } from '../readiness.js';
@@ -58,6 +58,17 @@ export const instanceCommands = {
     return Object.fromEntries(entries) as Record<string, ContainerStatus>;
   },
 
+  async 'instance.discover'(context, args) {
+    return discoverResources(context.docker, args.installationId);
+  },
+
+  async 'volume.remove'(context, args) {
+    const known = (await context.docker.listVolumes({ filters: { name: [args.name] } })).Volumes ?? [];
+    if (!known.some((volume) => volume.Name === args.name)) return { removed: false };
+    await removeVolume(context.docker, args.name, true);
+    return { removed: true };
+  },
+
   async 'instance.stats'(context, args) {
     const entries = await Promise.all(args.containerIds.map(async (id) => [id, await containerStats(context.docker, id)] as const));
     return Object.fromEntries(entries) as Record<string, ContainerStats>;
@@ -88,6 +99,8 @@ export const instanceCommands = {
   | 'instance.restart'
   | 'instance.remove'
   | 'instance.status'
+  | 'instance.discover'
+  | 'volume.remove'
   | 'instance.stats'
   | 'instance.waitReady'
   | 'instance.installPlugins'

@@ -62,6 +62,33 @@ export interface CreatedInstance {
   readonly hostPort: number;
 }
 
+/** A container found by `instance.discover`, with the labels reconciliation reads. */
+export interface DiscoveredContainer {
+  readonly containerId: string;
+  readonly containerName: string;
+  readonly instanceId: string;
+  readonly engineId: string;
+  readonly version: string;
+  /** `primary` or `replacement` (`krint.role`); null on containers made before the label. */
+  readonly role: string | null;
+  /** The container a replacement replaces (`krint.replaces`). */
+  readonly replaces: string | null;
+  readonly state: ContainerState;
+  readonly hostPort: number | null;
+  readonly volumeNames: readonly string[];
+  readonly createdAt: string | null;
+}
+
+export interface DiscoveredVolume {
+  readonly name: string;
+  readonly instanceId: string;
+}
+
+export interface DiscoveredResources {
+  readonly containers: readonly DiscoveredContainer[];
+  readonly volumes: readonly DiscoveredVolume[];
+}
+
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing' | 'missing';
 
 export interface ContainerStatus {
@@ -109,6 +136,14 @@ export interface CommandMap {
   /** Removes the container, and its named volume when `removeVolume`. Idempotent. Refuses containers without `krint.managed=true`. */
   'instance.remove': { args: { readonly containerId: string; readonly removeVolume: boolean }; result: { readonly removed: boolean } };
   'instance.status': { args: { readonly containerIds: readonly string[] }; result: Record<string, ContainerStatus> };
+  /**
+   * Every container and volume on this host labelled `krint.managed=true` and
+   * `krint.installation=<installationId>`: what reconciliation compares with the control plane's
+   * records.
+   */
+  'instance.discover': { args: { readonly installationId: string }; result: DiscoveredResources };
+  /** Removes a named volume carrying `krint.managed=true` (an orphan whose container is gone). Idempotent. */
+  'volume.remove': { args: { readonly name: string }; result: { readonly removed: boolean } };
   'instance.stats': { args: { readonly containerIds: readonly string[] }; result: Record<string, ContainerStats> };
   /** Waits until the engine answers (readiness), or fails naming the address and the last log lines. */
   'instance.waitReady': { args: Addressed<{ readonly ceilingMs?: number }>; result: { readonly elapsedMs: number } };

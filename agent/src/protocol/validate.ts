@@ -201,6 +201,8 @@ export const commandValidators: CommandValidators = {
   'instance.remove': object({ containerId: id, removeVolume: bool }),
   'instance.status': object({ containerIds }),
   'instance.stats': object({ containerIds }),
+  'instance.discover': object({ installationId: id }),
+  'volume.remove': object({ name: str({ min: 1, max: 255, pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, rule: 'is not a volume name' }) }),
   'instance.waitReady': addressed({ ceilingMs: optional(int(1, 30 * 60_000)) }),
   'instance.installPlugins': addressed({ plugins: array(str({ min: 1, max: 64 }), 32) }),
 

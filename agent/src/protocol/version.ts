@@ -8,5 +8,7 @@
  * - 2.0: dump and restore chunks are bytes (`Uint8Array`), not base64 text; the node hub speaks
  *   the MessagePack hub protocol so they cross as `bin`. `logs.follow` yields batches of lines
  *   (`LogBatch`, one per read of the Docker log), not single lines.
+ * - 2.1: `instance.discover` (the containers and volumes of one installation, for reconciliation)
+ *   and `volume.remove` (an orphaned volume).
  */
-export const PROTOCOL_VERSION = { major: 2, minor: 0 } as const;
+export const PROTOCOL_VERSION = { major: 2, minor: 1 } as const;

@@ -1,8 +1,10 @@
 import type { Engine } from '@krint/engine-sdk';
 import { InvalidInputError, NotFoundError, NotSupportedError } from '@krint/engine-sdk';
-import { Backup, type BackupKind } from '../db/entities.js';
-import { ConflictError, describeError } from '../errors.js';
-import { audited, handleFor, loadInstance, publishInstanceEvent, type Actor, type InstanceHandle, type ServiceDeps } from '../services/context.js';
+import { Backup, type BackupKind, type Operation } from '../db/entities.js';
+import { ConflictError, describeError, UnavailableError } from '../errors.js';
+import { assertAllowed, audited, claimFor, handleFor, loadInstance, publishInstanceEvent, releaseInstance, type Actor, type InstanceHandle, type ServiceDeps } from '../services/context.js';
+import { reachAfterFirst } from '../services/fault-points.js';
+import type { OperationRun } from '../services/progress.js';
 import { BackupFiles, chunkBytes, InvalidDumpError } from './files.js';
 
 /** Back up now, upload, list, restore and delete dumps. */
@@ -28,19 +30,39 @@ export class BackupService {
   }
 
   /**
-   * Dumps the instance into the backup directory. The row is `running` while it streams, then
-   * `succeeded` with the size, or `failed` with the reason and no file.
+   * Starts a dump of the instance as a `backup` operation and returns the operation at once; the
+   * backup row is `running` while it streams, then `succeeded` with the size (its id in the
+   * operation's result), or `failed` with the reason and no file. Cancelling removes the file.
    */
-  async backupNow(instanceId: string, actor: Actor, kind: BackupKind = 'manual', scheduleId: string | null = null): Promise<Backup> {
+  async startBackup(instanceId: string, actor: Actor, kind: BackupKind = 'manual', scheduleId: string | null = null): Promise<Operation> {
     const handle = await handleFor(this.deps, instanceId);
+    assertAllowed(handle.instance, 'backup');
     const support = backupSupport(handle.engine);
-    return audited(this.deps, { actor, action: 'backup.create', targetType: 'instance', targetId: instanceId, targetName: handle.instance.name, detail: kind }, () =>
-      this.dump(handle, support.fileExtension, kind, scheduleId),
-    );
+    const run = await this.deps.operations.begin({ kind: 'backup', instanceId, instanceName: handle.instance.name, actor, detail: kind });
+    void audited(this.deps, { actor, action: 'backup.create', targetType: 'instance', targetId: instanceId, targetName: handle.instance.name, detail: kind }, async () => {
+      try {
+        run.step('dump', `Dumping ${handle.instance.name}`);
+        const backup = await this.dump(handle, support.fileExtension, kind, scheduleId, run.signal);
+        await run.succeed(`Backup ${backup.file} finished (${backup.sizeBytes} bytes)`, { backupId: backup.id, bytes: backup.sizeBytes });
+        return backup;
+      } catch (error) {
+        await run.fail(error);
+        throw error;
+      }
+    }).catch(() => undefined);
+    return this.deps.operations.get(run.id);
   }
 
-  /** The dump itself, without an activity entry (upgrade and schedules record their own). */
-  async dump(handle: InstanceHandle, extension: string, kind: BackupKind, scheduleId: string | null): Promise<Backup> {
+  /** `startBackup`, waiting for the end: the finished backup, or the error that ended it. */
+  async backupNow(instanceId: string, actor: Actor, kind: BackupKind = 'manual', scheduleId: string | null = null): Promise<Backup> {
+    const operation = await this.deps.operations.settled((await this.startBackup(instanceId, actor, kind, scheduleId)).id);
+    const backupId = operation.result?.backupId;
+    if (operation.state !== 'succeeded' || typeof backupId !== 'string') throw operationError(operation);
+    return this.get(backupId);
+  }
+
+  /** The dump itself, without an activity entry or operation (upgrade and schedules record their own). */
+  async dump(handle: InstanceHandle, extension: string, kind: BackupKind, scheduleId: string | null, signal?: AbortSignal): Promise<Backup> {
     const em = this.deps.orm.em.fork();
     const backup = em.create(Backup, {
       instanceId: handle.instance.id,
@@ -54,15 +76,19 @@ export class BackupService {
     });
     await em.persistAndFlush(backup);
     try {
-      const written = await this.files.write(backup.file, chunkBytes(handle.executor.stream('backup.dump', { instance: handle.address })));
+      const chunks = chunkBytes(handle.executor.stream('backup.dump', { instance: handle.address }, signal ? { signal } : {}));
+      const written = await this.files.write(backup.file, reachAfterFirst(this.deps.faults, 'backup.dumping', chunks));
+      signal?.throwIfAborted();
       Object.assign(backup, { status: 'succeeded', sizeBytes: written.sizeBytes, completedAt: new Date() });
       await em.flush();
       publishInstanceEvent(this.deps, handle.instance.id, 'backup', `Backup ${backup.file} finished`);
       return backup;
     } catch (error) {
-      Object.assign(backup, { status: 'failed', error: describeError(error), completedAt: new Date() });
+      const reason = signal?.aborted ? describeError(signal.reason) : describeError(error);
+      Object.assign(backup, { status: 'failed', error: reason, completedAt: new Date() });
+      await this.files.removeFile(backup.file).catch(() => undefined);
       await em.flush();
-      throw error;
+      throw signal?.aborted ? new ConflictError(`The backup was stopped: ${reason}`) : error;
     }
   }
 
@@ -100,22 +126,55 @@ export class BackupService {
     });
   }
 
-  /** Restores a backup into its own instance, or another instance of the same engine. */
-  async restore(backupId: string, targetInstanceId: string | null | undefined, actor: Actor): Promise<{ bytes: number }> {
+  /**
+   * Starts restoring a backup into its own instance, or another instance of the same engine, as a
+   * `restore` operation (the instance is `restoring` meanwhile) and returns the operation at once.
+   * A restore cut short (cancelled, or by a crash) leaves the instance `failed`: its data may be
+   * partly restored, and restoring again repairs it.
+   */
+  async startRestore(backupId: string, targetInstanceId: string | null | undefined, actor: Actor): Promise<Operation> {
     const backup = await this.get(backupId);
     if (backup.status !== 'succeeded') throw new ConflictError(`Backup ${backup.file} is ${backup.status} and cannot be restored.`);
     const handle = await handleFor(this.deps, targetInstanceId ?? backup.instanceId);
-    if (handle.instance.engine !== backup.engine) {
-      throw new InvalidInputError(`Backup ${backup.file} is a ${backup.engine} dump; instance "${handle.instance.name}" runs ${handle.instance.engine}.`, 'targetInstanceId');
+    const { instance } = handle;
+    if (instance.engine !== backup.engine) {
+      throw new InvalidInputError(`Backup ${backup.file} is a ${backup.engine} dump; instance "${instance.name}" runs ${instance.engine}.`, 'targetInstanceId');
     }
-    if (handle.instance.status !== 'ready') throw new ConflictError(`Instance "${handle.instance.name}" is ${handle.instance.status}; try again when it is ready.`);
     backupSupport(handle.engine);
     if ((await this.files.size(backup.file)) === null) throw new NotFoundError(`The file of backup ${backup.file} is missing from the backup directory.`);
-    return audited(this.deps, { actor, action: 'backup.restore', targetType: 'instance', targetId: handle.instance.id, targetName: handle.instance.name, detail: backup.file }, async () => {
-      const result = await handle.executor.upload('backup.restore', { instance: handle.address }, this.files.chunks(backup.file));
-      publishInstanceEvent(this.deps, handle.instance.id, 'restored', `Restored ${backup.file}`);
-      return result;
-    });
+    const before = await claimFor(this.deps, instance.id, 'restore');
+    let run: OperationRun;
+    try {
+      run = await this.deps.operations.begin({ kind: 'restore', instanceId: instance.id, instanceName: instance.name, actor, detail: backup.file });
+    } catch (error) {
+      await releaseInstance(this.deps, instance.id, before, instance.statusDetail);
+      throw error;
+    }
+    void audited(this.deps, { actor, action: 'backup.restore', targetType: 'instance', targetId: instance.id, targetName: instance.name, detail: backup.file }, async () => {
+      try {
+        run.step('restore', `Restoring ${backup.file} (${backup.sizeBytes} bytes)`);
+        const chunks = reachAfterFirst(this.deps.faults, 'restore.restoring', this.files.chunks(backup.file));
+        const result = await handle.executor.upload('backup.restore', { instance: handle.address }, chunks, { signal: run.signal });
+        run.signal.throwIfAborted();
+        await releaseInstance(this.deps, instance.id, 'ready');
+        await run.succeed(`Restored ${backup.file} (${result.bytes} bytes)`, { backupId, bytes: result.bytes });
+        publishInstanceEvent(this.deps, instance.id, 'restored', `Restored ${backup.file}`);
+        return result;
+      } catch (error) {
+        await releaseInstance(this.deps, instance.id, 'failed', restoreCutShort(backup.file));
+        await run.fail(error);
+        publishInstanceEvent(this.deps, instance.id, 'status', 'failed');
+        throw error;
+      }
+    }).catch(() => undefined);
+    return this.deps.operations.get(run.id);
+  }
+
+  /** `startRestore`, waiting for the end. */
+  async restore(backupId: string, targetInstanceId: string | null | undefined, actor: Actor): Promise<{ bytes: number }> {
+    const operation = await this.deps.operations.settled((await this.startRestore(backupId, targetInstanceId, actor)).id);
+    if (operation.state !== 'succeeded') throw operationError(operation);
+    return { bytes: Number(operation.result?.bytes ?? 0) };
   }
 
   async delete(backupId: string, actor: Actor): Promise<{ id: string }> {
@@ -126,6 +185,13 @@ export class BackupService {
       await this.deps.orm.em.fork().nativeDelete(Backup, { id: backupId });
       return { id: backupId };
     });
+  }
+
+  /** Removes a backup the control plane made for itself (a visibility change's safety dump), unrecorded. */
+  async discard(backupId: string): Promise<void> {
+    const backup = await this.get(backupId);
+    await this.files.removeFile(backup.file);
+    await this.deps.orm.em.fork().nativeDelete(Backup, { id: backupId });
   }
 
   /**
@@ -148,3 +214,14 @@ export function backupSupport(engine: Engine) {
   return engine.backup;
 }
 
+
+/** The statusDetail of an instance whose restore did not finish. */
+export function restoreCutShort(file: string): string {
+  return `A restore of ${file} did not finish; the data may be partly restored. Restore a backup again, or delete the instance.`;
+}
+
+/** The error a waiting caller gets for an operation that did not succeed. */
+function operationError(operation: Operation): Error {
+  const message = operation.error ?? `The ${operation.kind} ended ${operation.state}.`;
+  return operation.state === 'cancelled' ? new ConflictError(message) : new UnavailableError(message);
+}

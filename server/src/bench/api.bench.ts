@@ -145,7 +145,7 @@ try {
   const provisioned = await gql(`mutation($p: String!) { provisionInstance(input: { engine: "postgres", version: "15", name: "Bench rows", defaultDatabase: "bench", password: $p }) { ... on Instance { id } ... on Error { message } } }`, { p: PASSWORD });
   if (!provisioned.provisionInstance.id) throw new Error(`provisioning failed: ${provisioned.provisionInstance.message}`);
   instanceId = provisioned.provisionInstance.id as string;
-  for await (const event of krint.services.deps.progress.follow(instanceId, 'provision')) {
+  for await (const event of krint.services.deps.operations.followKind(instanceId, 'provision')) {
     if (event.done && event.error) throw new Error(event.error);
     if (event.done) log(`provisioned: ${event.message}`);
   }

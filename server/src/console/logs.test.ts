@@ -79,7 +79,7 @@ describe.skipIf(!ready)('logs subscription (postgres:15)', () => {
     ws = createClient({ url: `${base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: () => ({ authorization }) });
     const provisioned = await ok('mutation { provisionInstance(input: { engine: "postgres", version: "15", name: "logs-test" }) { __typename ... on Instance { id } ... on Error { message } } }');
     instanceId = provisioned.provisionInstance.id;
-    for await (const event of test.krint.services.deps.progress.follow(instanceId, 'provision')) {
+    for await (const event of test.krint.services.deps.operations.followKind(instanceId, 'provision')) {
       if (event.done && event.error) throw new Error(event.error);
     }
   }, 180_000);

@@ -1,5 +1,6 @@
 import { BigIntType, EntitySchema, OptionalProps, PrimaryKeyProp } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
+import type { InstanceStatus } from '../services/lifecycle.js';
 
 /**
  * Persistent state of the control plane, defined with `EntitySchema` (no decorators, no
@@ -7,7 +8,7 @@ import { randomUUID } from 'node:crypto';
  * columns: every aggregate is loaded by id and the services delete dependants explicitly.
  */
 
-export type InstanceStatus = 'provisioning' | 'ready' | 'failed' | 'upgrading' | 'deleting';
+export type { InstanceStatus } from '../services/lifecycle.js';
 export type StorageModeName = 'volume' | 'host';
 
 export class Instance {
@@ -195,6 +196,76 @@ export const BackupScheduleSchema = new EntitySchema<BackupSchedule>({
   },
 });
 
+/** The long operations, each recorded as an `Operation` row while and after it runs. */
+export const OPERATION_KINDS = ['provision', 'upgrade', 'rollback', 'visibility', 'backup', 'restore', 'rotate', 'delete'] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+export const OPERATION_STATES = ['running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
+export type OperationState = (typeof OPERATION_STATES)[number];
+
+/** One step an operation went through, kept in its row so the history survives a restart. */
+export interface OperationStep {
+  readonly phase: string;
+  readonly message: string;
+  readonly at: string;
+}
+
+/**
+ * A long operation on an instance, written when it starts and at every step, so a restart knows
+ * what was cut short and where (`steps`), and a subscriber who arrives late, or after a restart,
+ * still learns how it ended. `owner` names the process running it (for a lease across replicas).
+ */
+export class Operation {
+  [OptionalProps]?: 'id' | 'steps' | 'message' | 'error' | 'detail' | 'result' | 'reconciliation' | 'state' | 'createdAt' | 'updatedAt' | 'finishedAt';
+  id: string = randomUUID();
+  kind!: OperationKind;
+  instanceId!: string;
+  instanceName!: string;
+  /** Who asked (a user, a token, the scheduler). */
+  actor!: string;
+  /** The process that runs it: `<host>:<pid>:<start id>`. */
+  owner!: string;
+  state: OperationState = 'running';
+  /** The phases passed so far, oldest first (consecutive repeats of one phase are one step). */
+  steps: OperationStep[] = [];
+  /** What it was asked to do, for people ("15 → 17", "private"...). Never a secret. */
+  detail: string | null = null;
+  /** The last message: the success text, or what went wrong. */
+  message: string | null = null;
+  /** Why it did not succeed (failed, cancelled or interrupted); null otherwise. */
+  error: string | null = null;
+  /** What the operation produced that a caller may look up (the backup's id, the restored bytes). */
+  result: Record<string, string | number> | null = null;
+  /** What reconciliation did after the operation was interrupted. */
+  reconciliation: string | null = null;
+  createdAt: Date = new Date();
+  updatedAt: Date = new Date();
+  finishedAt: Date | null = null;
+}
+
+export const OperationSchema = new EntitySchema<Operation>({
+  class: Operation,
+  tableName: 'operations',
+  indexes: [{ properties: ['instanceId', 'createdAt'] }],
+  properties: {
+    id: { type: 'string', length: 36, primary: true },
+    kind: { type: 'string', length: 16 },
+    instanceId: { type: 'string', length: 36 },
+    instanceName: { type: 'string', length: 64 },
+    actor: { type: 'string', length: 128 },
+    owner: { type: 'string', length: 128 },
+    state: { type: 'string', length: 16, index: true },
+    steps: { type: 'json' },
+    detail: { type: 'text', nullable: true },
+    message: { type: 'text', nullable: true },
+    error: { type: 'text', nullable: true },
+    result: { type: 'json', nullable: true },
+    reconciliation: { type: 'text', nullable: true },
+    createdAt: { type: 'datetime' },
+    updatedAt: { type: 'datetime', onUpdate: () => new Date() },
+    finishedAt: { type: 'datetime', nullable: true },
+  },
+});
+
 /** A remote Docker host running the agent, connected over the hub. */
 export class Node {
   [OptionalProps]?: 'id' | 'details' | 'lastSeenAt' | 'createdAt';
@@ -378,4 +449,5 @@ export const ALL_ENTITIES = [
   UserSchema,
   SessionSchema,
   SettingSchema,
+  OperationSchema,
 ];

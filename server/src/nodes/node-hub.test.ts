@@ -99,7 +99,7 @@ describe('node hub', () => {
     const ping = await router.for(nodeId).run('agent.ping', { sentAt: 42 });
     expect(ping.sentAt).toBe(42);
     const row = await orm.em.fork().findOneOrFail(Node, { id: nodeId });
-    expect(row.details).toMatchObject({ protocolVersion: '2.0' });
+    expect(row.details).toMatchObject({ protocolVersion: '2.1' });
     expect(row.tokenHash).toBe(hashNodeToken(ALLOWED_TOKEN));
   });
 

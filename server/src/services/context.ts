@@ -1,4 +1,4 @@
-import type { CommandExecutor, InstanceAddress } from '@krint/agent';
+import { LABEL_INSTALLATION, LABEL_REPLACES, LABEL_ROLE, type CommandExecutor, type ContainerRole, type InstanceAddress } from '@krint/agent';
 import type { Engine, EngineRegistry } from '@krint/engine-sdk';
 import { SAFE_PASSWORD_ALPHABET } from '@krint/engine-sdk';
 import { randomInt } from 'node:crypto';
@@ -10,7 +10,9 @@ import type { ExecutorRouter } from '../executors/router.js';
 import type { KrintPubSub } from '../graphql/pubsub.js';
 import type { Vault } from '../vault/index.js';
 import type { ActivityLog } from './activity.js';
-import type { ProgressTracker } from './progress.js';
+import type { FaultPoints } from './fault-points.js';
+import { claimedStatus, refusal, statusesAllowing, type InstanceAction } from './lifecycle.js';
+import type { OperationTracker } from './progress.js';
 
 /** Everything the services share; built once at start-up (see `app.ts`). */
 export interface ServiceDeps {
@@ -21,7 +23,12 @@ export interface ServiceDeps {
   readonly executors: ExecutorRouter;
   readonly activity: ActivityLog;
   readonly pubsub: KrintPubSub;
-  readonly progress: ProgressTracker;
+  /** Long operations: their rows, live progress and cancellation. */
+  readonly operations: OperationTracker;
+  /** Test-only failure points; nothing is armed in a deployed control plane. */
+  readonly faults: FaultPoints;
+  /** This control plane's id, put on every container and volume it makes (`krint.installation`). */
+  readonly installationId: string;
 }
 
 /** Who asked for a change; the auth layer fills it in later, `local` until then. */
@@ -124,18 +131,34 @@ export async function nodeName(deps: ServiceDeps, nodeId: string): Promise<strin
   return (await deps.orm.em.fork().findOne(Node, { id: nodeId }))?.name ?? null;
 }
 
+/** Throws a ConflictError saying why, when the lifecycle does not allow `action` on the instance now. */
+export function assertAllowed(instance: Instance, action: InstanceAction): void {
+  const reason = refusal(instance, action);
+  if (reason) throw new ConflictError(reason);
+}
+
 /**
- * Moves an instance from one of `from` to `to` in one conditional UPDATE, so two long operations
- * (an upgrade and a delete, say) can never both start. Throws Conflict (or NotFound) otherwise.
+ * Moves an instance into the status `action` holds it in (see `lifecycle.ts`) in one conditional
+ * UPDATE, so two long operations (an upgrade and a delete, say) can never both start. Throws
+ * Conflict (or NotFound) saying why when the lifecycle refuses. Returns the status it left.
  */
-export async function claimInstance(deps: ServiceDeps, id: string, to: InstanceStatus, from: readonly InstanceStatus[] = ['ready']): Promise<void> {
-  const changed = await deps.orm.em.fork().nativeUpdate(Instance, { id, status: { $in: [...from] } }, { status: to, updatedAt: new Date() });
-  if (changed === 1) return;
+export async function claimFor(deps: Pick<ServiceDeps, 'orm'>, id: string, action: InstanceAction): Promise<InstanceStatus> {
+  const to = claimedStatus(action);
   const instance = await loadInstance(deps, id);
-  throw new ConflictError(`Instance "${instance.name}" is ${instance.status}; try again when it is ${from.join(' or ')}.`);
+  assertAllowed(instance, action);
+  if (to === null) return instance.status;
+  const changed = await deps.orm.em.fork().nativeUpdate(Instance, { id, status: { $in: statusesAllowing(action) } }, { status: to, updatedAt: new Date() });
+  if (changed === 1) return instance.status;
+  const now = await loadInstance(deps, id);
+  throw new ConflictError(refusal(now, action) ?? `Instance "${now.name}" changed meanwhile; try again.`);
 }
 
 /** Puts an instance back to `status` after a claimed operation ended without changing it. */
-export async function releaseInstance(deps: ServiceDeps, id: string, status: InstanceStatus = 'ready'): Promise<void> {
-  await deps.orm.em.fork().nativeUpdate(Instance, { id }, { status, updatedAt: new Date() });
+export async function releaseInstance(deps: Pick<ServiceDeps, 'orm'>, id: string, status: InstanceStatus = 'ready', detail: string | null = null): Promise<void> {
+  await deps.orm.em.fork().nativeUpdate(Instance, { id }, { status, statusDetail: detail, updatedAt: new Date() });
+}
+
+/** The labels every container and volume this control plane makes carries besides the agent's own. */
+export function ownershipLabels(deps: Pick<ServiceDeps, 'installationId'>, role: ContainerRole, replaces?: string): Record<string, string> {
+  return { [LABEL_INSTALLATION]: deps.installationId, [LABEL_ROLE]: role, ...(replaces ? { [LABEL_REPLACES]: replaces } : {}) };
 }

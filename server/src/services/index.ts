@@ -4,6 +4,7 @@ import { BackupService } from '../backups/service.js';
 import { ShellService } from '../console/shells.js';
 import { UpgradeService } from '../upgrade/service.js';
 import type { ServiceDeps } from './context.js';
+import { Reconciler } from './reconcile.js';
 import { DashboardService } from './dashboard.js';
 import { DataService } from './data.js';
 import { InstanceService } from './instances.js';
@@ -24,9 +25,11 @@ export interface Services {
   /** The control plane's end of `/hubs/node`; app.ts mounts it on the hub server. */
   readonly nodeHub: NodeHub;
   readonly nodes: NodeService;
+  /** Finishes or undoes what a stop cut short, and lists orphans. */
+  readonly reconciler: Reconciler;
 }
 
-export function createServices(deps: ServiceDeps): Services {
+export function createServices(deps: ServiceDeps, log: (message: string) => void = (message) => console.log(message)): Services {
   const files = new BackupFiles(deps.config.backups.directory);
   const backups = new BackupService(deps, files);
   const instances = new InstanceService(deps, files);
@@ -42,6 +45,7 @@ export function createServices(deps: ServiceDeps): Services {
     dashboard: new DashboardService(deps, instances),
     nodeHub,
     nodes: new NodeService(deps, nodeHub),
+    reconciler: new Reconciler(deps, backups, log),
   };
 }
 

@@ -3,7 +3,7 @@ import { assertCreatableName, assertSafePassword, InvalidInputError, NotFoundErr
 import { Backup, BackupSchedule, Instance, ManagedDatabase, ManagedUser, Node } from '../db/entities.js';
 import { ConflictError, describeError } from '../errors.js';
 import type { BackupFiles } from '../backups/files.js';
-import { addressOf, audited, claimInstance, generatePassword, handleFor, loadInstance, publishInstanceEvent, releaseInstance, slugify, type Actor, type ServiceDeps } from './context.js';
+import { addressOf, assertAllowed, audited, claimFor, generatePassword, handleFor, loadInstance, ownershipLabels, publishInstanceEvent, releaseInstance, slugify, type Actor, type ServiceDeps } from './context.js';
 
 export interface ProvisionInput {
   readonly engine: string;
@@ -99,13 +99,15 @@ export class InstanceService {
     await em.persistAndFlush(instance);
     publishInstanceEvent(this.deps, instance.id, 'created', `Provisioning ${engine.displayName} ${version.version}`);
 
-    const progress = this.deps.progress.begin(instance.id, 'provision');
     const detail = `${engine.displayName} ${version.version}${plugins.length ? ` with ${plugins.join(', ')}` : ''}`;
+    const run = await this.deps.operations.begin({ kind: 'provision', instanceId: instance.id, instanceName: name, actor, detail });
+    const { faults } = this.deps;
+    const signal = run.signal;
     void audited(this.deps, { actor, action: 'instance.create', targetType: 'instance', targetId: instance.id, targetName: name, detail }, async () => {
       try {
-        progress.step('pull', `Making sure image ${version.image} is present`);
-        for await (const event of executor.stream('image.pull', { image: version.image })) progress.step('pull', event.message, event.current ?? null, event.total ?? null);
-        progress.step('create', 'Creating the container');
+        run.step('pull', `Making sure image ${version.image} is present`);
+        for await (const event of executor.stream('image.pull', { image: version.image }, { signal })) run.step('pull', event.message, event.current ?? null, event.total ?? null);
+        run.step('create', 'Creating the container');
         const createArgs = {
           engineId: engine.id,
           version: version.version,
@@ -117,26 +119,30 @@ export class InstanceService {
           isPublic: instance.isPublic,
           storage,
           ...(instance.hostPath ? { hostPath: instance.hostPath } : {}),
+          labels: ownershipLabels(this.deps, 'primary'),
         };
-        const created = await this.#createOnFreePort(executor, createArgs, portCandidates);
+        const created = await this.#createOnFreePort(executor, createArgs, portCandidates, signal);
+        await faults.reach('provision.created');
         Object.assign(instance, { containerId: created.containerId, containerName: created.containerName, volumeName: created.volumeName, hostPort: created.hostPort });
         await em.flush();
-        progress.step('ready', `Waiting for ${engine.displayName} to accept connections on port ${created.hostPort}`);
+        run.step('ready', `Waiting for ${engine.displayName} to accept connections on port ${created.hostPort}`);
+        await faults.reach('provision.readiness');
         const address = addressOf(this.deps, instance);
-        await executor.run('instance.waitReady', { instance: address });
+        await executor.run('instance.waitReady', { instance: address }, { signal });
         if (plugins.length > 0) {
-          progress.step('plugins', `Installing ${plugins.join(', ')}`);
-          await executor.run('instance.installPlugins', { instance: address, plugins });
+          run.step('plugins', `Installing ${plugins.join(', ')}`);
+          await executor.run('instance.installPlugins', { instance: address, plugins }, { signal });
         }
         instance.status = 'ready';
         await em.flush();
-        progress.succeed(`${name} is ready on port ${created.hostPort}`);
+        await run.succeed(`${name} is ready on port ${created.hostPort}`);
         publishInstanceEvent(this.deps, instance.id, 'status', 'ready');
       } catch (error) {
         const message = describeError(error);
-        if (instance.containerId) await executor.run('instance.remove', { containerId: instance.containerId, removeVolume: true }).catch(() => undefined);
+        // Everything labelled for the instance goes, including what a create cut short left.
+        await removeLabelled(this.deps, executor, instance).catch(() => undefined);
         await em.removeAndFlush(instance).catch(() => undefined);
-        progress.fail(`Provisioning failed and was undone: ${message}`);
+        await run.fail(`Provisioning failed and was undone: ${message}`);
         publishInstanceEvent(this.deps, instance.id, 'deleted', `Provisioning failed: ${message}`);
         throw error;
       }
@@ -159,12 +165,12 @@ export class InstanceService {
   }
 
   /** Creates the container on the first candidate port nothing else holds (or any port of the engine's range). */
-  async #createOnFreePort(executor: CommandExecutor, args: CommandArgs<'instance.create'>, candidates: number[] | null) {
-    if (!candidates) return executor.run('instance.create', args);
+  async #createOnFreePort(executor: CommandExecutor, args: CommandArgs<'instance.create'>, candidates: number[] | null, signal: AbortSignal) {
+    if (!candidates) return executor.run('instance.create', args, { signal });
     let lastError: unknown;
     for (const hostPort of candidates) {
       try {
-        return await executor.run('instance.create', { ...args, hostPort });
+        return await executor.run('instance.create', { ...args, hostPort }, { signal });
       } catch (error) {
         if (!/already in use|already allocated/i.test(describeError(error))) throw error;
         lastError = error;
@@ -219,11 +225,18 @@ export class InstanceService {
 
   /** Starts, stops or restarts the container; start and restart wait for readiness. */
   async lifecycle(id: string, action: 'start' | 'stop' | 'restart', actor: Actor): Promise<Instance> {
+    const instance = await loadInstance(this.deps, id);
+    assertAllowed(instance, action);
     const handle = await handleFor(this.deps, id);
-    this.assertIdle(handle.instance);
     return audited(this.deps, { actor, action: `instance.${action}`, targetType: 'instance', targetId: id, targetName: handle.instance.name }, async () => {
       await handle.executor.run(`instance.${action}`, { containerId: handle.address.containerId });
       if (action !== 'stop') await handle.executor.run('instance.waitReady', { instance: handle.address });
+      // A failed instance whose engine answers again is repaired.
+      if (action !== 'stop' && handle.instance.status === 'failed') {
+        await releaseInstance(this.deps, id, 'ready');
+        Object.assign(handle.instance, { status: 'ready', statusDetail: null });
+        publishInstanceEvent(this.deps, id, 'status', 'ready');
+      }
       publishInstanceEvent(this.deps, id, 'status', action === 'stop' ? 'stopped' : 'running');
       return handle.instance;
     });
@@ -235,8 +248,8 @@ export class InstanceService {
    */
   async rotateRootPassword(id: string, newPassword: string | null | undefined, actor: Actor): Promise<Instance> {
     const password = newPassword ? assertSafePassword(newPassword, 'password') : generatePassword();
+    assertAllowed(await loadInstance(this.deps, id), 'rotate');
     const handle = await handleFor(this.deps, id);
-    this.assertIdle(handle.instance);
     return audited(this.deps, { actor, action: 'instance.root-password', targetType: 'instance', targetId: id, targetName: handle.instance.name }, async () => {
       await handle.executor.run('users.setPassword', { instance: handle.address, name: handle.instance.rootUser, password });
       const em = this.deps.orm.em.fork();
@@ -255,37 +268,51 @@ export class InstanceService {
   async delete(id: string, deleteBackups: boolean, actor: Actor): Promise<{ id: string }> {
     const instance = await loadInstance(this.deps, id);
     const executor = this.deps.executors.for(instance.nodeId);
-    await claimInstance(this.deps, id, 'deleting', ['ready', 'failed']);
+    const previousStatus = await claimFor(this.deps, id, 'delete');
+    const run = await this.deps.operations.begin({ kind: 'delete', instanceId: id, instanceName: instance.name, actor, detail: deleteBackups ? 'with backups' : 'backups kept' });
     return audited(this.deps, { actor, action: 'instance.delete', targetType: 'instance', targetId: id, targetName: instance.name, detail: deleteBackups ? 'with backups' : 'backups kept' }, async () => {
       try {
-        for (const containerId of [instance.containerId, instance.previousContainerId]) {
-          if (containerId) await executor.run('instance.remove', { containerId, removeVolume: true });
-        }
+        run.step('remove', 'Removing every container and volume labelled for the instance');
+        await removeLabelled(this.deps, executor, instance);
+        await this.deps.faults.reach('delete.removed');
       } catch (error) {
-        await releaseInstance(this.deps, id, instance.status);
+        await releaseInstance(this.deps, id, previousStatus, instance.statusDetail);
+        await run.fail(error);
         throw error;
       }
-      const em = this.deps.orm.em.fork();
-      await em.transactional(async (tx) => {
-        await tx.nativeDelete(ManagedDatabase, { instanceId: id });
-        await tx.nativeDelete(ManagedUser, { instanceId: id });
-        await tx.nativeDelete(BackupSchedule, { instanceId: id });
-        await tx.nativeDelete(Instance, { id });
-      });
+      await forgetInstance(this.deps, id);
       if (deleteBackups) {
+        const em = this.deps.orm.em.fork();
         const backups = await em.find(Backup, { instanceId: id });
         for (const backup of backups) await this.backups.removeFile(backup.file);
         await em.nativeDelete(Backup, { instanceId: id });
       }
+      await run.succeed(`${instance.name} was deleted`);
       publishInstanceEvent(this.deps, id, 'deleted', `${instance.name} was deleted`);
       return { id };
     });
   }
+}
 
-  /** Refuses changes while a long operation owns the instance. */
-  assertIdle(instance: Instance): void {
-    if (instance.status !== 'ready') {
-      throw new ConflictError(`Instance "${instance.name}" is ${instance.status}; try again when it is ready.`);
-    }
-  }
+/** Removes the rows of a deleted instance: managed databases and users, schedules, the instance. */
+export async function forgetInstance(deps: Pick<ServiceDeps, 'orm'>, id: string): Promise<void> {
+  await deps.orm.em.fork().transactional(async (tx) => {
+    await tx.nativeDelete(ManagedDatabase, { instanceId: id });
+    await tx.nativeDelete(ManagedUser, { instanceId: id });
+    await tx.nativeDelete(BackupSchedule, { instanceId: id });
+    await tx.nativeDelete(Instance, { id });
+  });
+}
+
+/**
+ * Removes every container and volume on the instance's host labelled for it by this control
+ * plane, and the containers its row names (made before the installation label existed): what a
+ * crash, a cut-short create or an upgrade left behind goes with it.
+ */
+export async function removeLabelled(deps: Pick<ServiceDeps, 'installationId'>, executor: CommandExecutor, instance: Pick<Instance, 'id' | 'containerId' | 'previousContainerId'>): Promise<void> {
+  const found = await executor.run('instance.discover', { installationId: deps.installationId });
+  const containers = new Set([instance.containerId, instance.previousContainerId].filter((id): id is string => id !== null));
+  for (const container of found.containers) if (container.instanceId === instance.id) containers.add(container.containerId);
+  for (const containerId of containers) await executor.run('instance.remove', { containerId, removeVolume: true });
+  for (const volume of found.volumes) if (volume.instanceId === instance.id) await executor.run('volume.remove', { name: volume.name });
 }

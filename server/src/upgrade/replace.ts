@@ -4,12 +4,10 @@ import { Instance } from '../db/entities.js';
 import { describeError, UnavailableError } from '../errors.js';
 import type { BackupService } from '../backups/service.js';
 import { backupSupport } from '../backups/service.js';
-import type { ServiceDeps } from '../services/context.js';
+import { ownershipLabels, type ServiceDeps } from '../services/context.js';
+import { reachAfterFirst } from '../services/fault-points.js';
 import type { ProgressReporter } from '../services/progress.js';
 import { compareInventories } from './verify.js';
-
-/** Points where a test can force the pipeline to fail, to prove the rollback. */
-export type ReplacePhase = 'create' | 'ready' | 'restore' | 'verify';
 
 export interface ReplaceRequest {
   readonly instance: Instance;
@@ -21,8 +19,8 @@ export interface ReplaceRequest {
   readonly isPublic: boolean;
   readonly progress: ProgressReporter;
   readonly actor: string;
-  /** Throws at the named phase when set (tests only). */
-  readonly failAt?: ReplacePhase | null;
+  /** Aborts the pipeline (its undo still runs). */
+  readonly signal?: AbortSignal;
 }
 
 export interface ReplacedContainer {
@@ -45,15 +43,14 @@ export interface ReplacedContainer {
  */
 export async function replaceContainer(deps: ServiceDeps, backups: BackupService, request: ReplaceRequest): Promise<ReplacedContainer> {
   const { instance, engine, executor, address, progress } = request;
+  const { faults } = deps;
   const support = backupSupport(engine);
-  const fail = (phase: ReplacePhase) => {
-    if (request.failAt === phase) throw new UnavailableError(`Forced failure at the "${phase}" step.`);
-  };
+  const options = request.signal ? { signal: request.signal } : {};
 
   progress.step('backup', 'Taking a pre-upgrade backup');
   const backup = await backups.dump({ instance, engine, executor, address }, support.fileExtension, 'pre-upgrade', null);
   progress.step('inventory', 'Counting rows in every table');
-  const before: InventoryEntry[] = await executor.run('db.inventory', { instance: address });
+  const before: InventoryEntry[] = await executor.run('db.inventory', { instance: address }, options);
 
   progress.step('stop', `Stopping the current container (its data is kept)`);
   await executor.run('instance.stop', { containerId: address.containerId });
@@ -61,8 +58,8 @@ export async function replaceContainer(deps: ServiceDeps, backups: BackupService
   // Host storage: the new container gets its own folder; the old one stays with the old container.
   const hostPath = instance.hostPath ? `${instance.hostPath.replace(/-r[0-9a-z]+$/, '')}-r${Date.now().toString(36)}` : null;
   try {
+    await faults.reach('upgrade.stopped');
     progress.step('create', `Creating a ${engine.displayName} ${request.version} container on port ${address.hostPort}`);
-    fail('create');
     created = await executor.run('instance.create', {
       engineId: engine.id,
       version: request.version,
@@ -75,19 +72,18 @@ export async function replaceContainer(deps: ServiceDeps, backups: BackupService
       storage: instance.storage,
       ...(hostPath ? { hostPath } : {}),
       hostPort: address.hostPort,
-      labels: { 'krint.replaces': address.containerId },
-    });
+      labels: ownershipLabels(deps, 'replacement', address.containerId),
+    }, options);
+    await faults.reach('upgrade.created');
     const newAddress: InstanceAddress = { ...address, version: request.version, containerId: created.containerId, hostPort: created.hostPort };
     progress.step('ready', 'Waiting for the new container to accept connections');
-    await executor.run('instance.waitReady', { instance: newAddress });
-    fail('ready');
-    if (instance.plugins.length > 0) await executor.run('instance.installPlugins', { instance: newAddress, plugins: instance.plugins });
+    await executor.run('instance.waitReady', { instance: newAddress }, options);
+    if (instance.plugins.length > 0) await executor.run('instance.installPlugins', { instance: newAddress, plugins: instance.plugins }, options);
     progress.step('restore', `Restoring ${backup.file} (${backup.sizeBytes} bytes)`);
-    await executor.upload('backup.restore', { instance: newAddress }, backups.files.chunks(backup.file));
-    fail('restore');
+    await executor.upload('backup.restore', { instance: newAddress }, reachAfterFirst(faults, 'upgrade.restoring', backups.files.chunks(backup.file)), options);
     progress.step('verify', 'Comparing row counts of every table');
-    const after = await executor.run('db.inventory', { instance: newAddress });
-    fail('verify');
+    await faults.reach('upgrade.verifying');
+    const after = await executor.run('db.inventory', { instance: newAddress }, options);
     const problems = compareInventories(before, after);
     if (problems.length > 0) throw new UnavailableError(`Verification failed: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` and ${problems.length - 5} more` : ''}.`);
     return { ...created, backupId: backup.id, hostPath };

@@ -1,10 +1,18 @@
 import { Instance, Node } from '../../db/entities.js';
 import type { ConnectionDetails } from '../../services/instances.js';
+import { allowedActions, INSTANCE_ACTIONS, INSTANCE_STATUSES, repairsFor, type Repair } from '../../services/lifecycle.js';
 import { builder } from '../builder.js';
 import { stringEnum } from '../enum.js';
 import { EngineRef } from './engines.js';
 
-export const InstanceStatusEnum = stringEnum('InstanceStatus', ['provisioning', 'ready', 'failed', 'upgrading', 'deleting'] as const, "Krint's view of the instance; `state` is Docker's view of the container.");
+export const InstanceStatusEnum = stringEnum('InstanceStatus', INSTANCE_STATUSES, "Krint's view of the instance (see `allowedActions`); `state` is Docker's view of the container.");
+
+const InstanceActionEnum = stringEnum('InstanceAction', INSTANCE_ACTIONS);
+
+const RepairRef = builder.objectRef<Repair>('Repair').implement({
+  description: 'An action that can bring a FAILED instance back, and why.',
+  fields: (t) => ({ action: t.field({ type: InstanceActionEnum, resolve: (r) => r.action }), description: t.exposeString('description') }),
+});
 
 export const ContainerStateEnum = stringEnum('ContainerState', ['created', 'running', 'paused', 'restarting', 'exited', 'dead', 'removing', 'missing', 'node-offline', 'unknown'] as const);
 
@@ -49,6 +57,8 @@ export const InstanceRef = builder.objectType(Instance, {
     nodeConnected: t.boolean({ resolve: (i, _args, ctx) => ctx.services.deps.executors.isConnected(i.nodeId) }),
     status: t.field({ type: InstanceStatusEnum, resolve: (i) => i.status }),
     statusDetail: t.exposeString('statusDetail', { nullable: true }),
+    allowedActions: t.field({ type: [InstanceActionEnum], description: 'What its lifecycle allows now.', resolve: (i) => allowedActions(i) }),
+    repairs: t.field({ type: [RepairRef], description: 'For a FAILED instance: the actions that can repair it, and why. Empty otherwise.', resolve: (i) => repairsFor(i) }),
     state: t.field({
       type: ContainerStateEnum,
       description: 'Live container state; `NODE_OFFLINE` while its node is not connected, `UNKNOWN` when its host does not answer.',

@@ -17,12 +17,17 @@ export interface EngineSummary {
 }
 export interface ConnectionInfo { host: string; port: number; user: string; password: string; database: string; strings: { label: string; value: string }[] }
 export type ContainerState = 'CREATED' | 'RUNNING' | 'PAUSED' | 'RESTARTING' | 'EXITED' | 'DEAD' | 'REMOVING' | 'MISSING' | 'UNKNOWN';
-export type InstanceStatus = 'PROVISIONING' | 'READY' | 'FAILED' | 'UPGRADING' | 'DELETING';
+export type InstanceStatus = 'PROVISIONING' | 'READY' | 'UPGRADING' | 'RESTORING' | 'FAILED' | 'DELETING';
+/** What an instance's lifecycle allows now (the server decides; the UI only enables buttons by it). */
+export type InstanceAction = 'START' | 'STOP' | 'RESTART' | 'RENAME' | 'ROTATE' | 'UPGRADE' | 'ROLLBACK' | 'DISCARD_PREVIOUS' | 'VISIBILITY' | 'BACKUP' | 'RESTORE' | 'DELETE';
 export interface InstanceRow {
   id: string; name: string; engineId: string; version: string; status: InstanceStatus; statusDetail: string | null;
   state: ContainerState; hostPort: number | null; isPublic: boolean; nodeId: string | null; nodeConnected: boolean;
   createdAt: string; engine: { displayName: string; versions: { version: string }[]; capabilities: EngineCapabilities; terms: EngineTerms };
   canRollback: boolean; previousVersion: string | null;
+  allowedActions: InstanceAction[];
+  repairs: { action: InstanceAction; description: string }[];
+  activeOperation: { id: string } | null;
 }
 export interface InstanceDetail extends InstanceRow {
   defaultDatabase: string; rootUser: string; storage: 'VOLUME' | 'HOST'; plugins: string[]; containerName: string | null; volumeName: string | null; startedAt: string | null;
@@ -40,6 +45,7 @@ const ENGINE_FIELDS = `
 
 const INSTANCE_ROW = `
   id name engineId version status statusDetail state hostPort isPublic nodeId nodeConnected createdAt canRollback previousVersion
+  allowedActions repairs { action description } activeOperation { id }
   engine { displayName versions { version } capabilities { backup browse bulkUpdate createDatabase dropTable editRows keysetPaging query upgrade users } terms { database table row queryLanguage } }
 `;
 
@@ -75,6 +81,17 @@ export const PROVISION_PROGRESS = gql<{ provisionProgress: Progress }, { instanc
 export const OPERATION_PROGRESS = gql<{ operationProgress: Progress }, { instanceId: string; operation: string }>`
   subscription OperationProgress($instanceId: ID!, $operation: OperationKind!) { operationProgress(instanceId: $instanceId, operation: $operation) { phase message current total done error at } }
 `;
+/** One operation by id: replayed from its start, and it always ends (also after a restart of the server). */
+export const OPERATION_PROGRESS_BY_ID = gql<{ operationProgress: Progress }, { operationId: string }>`
+  subscription OperationProgressById($operationId: ID!) { operationProgress(operationId: $operationId) { phase message current total done error at } }
+`;
+
+export interface OrphanRow { kind: 'CONTAINER' | 'VOLUME'; id: string; name: string; instanceId: string; nodeId: string | null; engine: string | null; version: string | null; state: string | null }
+export const ORPHANS = gql<{ orphans: OrphanRow[] }>`query Orphans { orphans { kind id name instanceId nodeId engine version state } }`;
+export const REMOVE_ORPHAN = gql<{ removeOrphan: { name: string } | TypedError }, { kind: OrphanRow['kind']; id: string; nodeId: string | null }>`
+  mutation RemoveOrphan($kind: OrphanKind!, $id: ID!, $nodeId: ID) { removeOrphan(kind: $kind, id: $id, nodeId: $nodeId) { __typename ... on Orphan { name } ${ERROR_FIELDS} } }
+`;
+
 export const INSTANCE_EVENTS = gql<{ instanceEvents: { instanceId: string; kind: string; message: string; at: string } }, { instanceId?: string | null }>`
   subscription InstanceEvents($instanceId: ID) { instanceEvents(instanceId: $instanceId) { instanceId kind message at } }
 `;

@@ -3,7 +3,7 @@ import { messageOf, unwrap, type TypedError } from '../../api/errors.js';
 import { follow, mutate } from '../../api/request.js';
 import { confirmAction } from '../../components/confirm.js';
 import { toast } from '../../components/toasts.js';
-import { DELETE_INSTANCE, OPERATION_PROGRESS, RENAME, RESTART, ROLLBACK, START, STOP, UPGRADE, VISIBILITY, type InstanceRow, type Progress } from './instances.js';
+import { DELETE_INSTANCE, OPERATION_PROGRESS_BY_ID, RENAME, RESTART, ROLLBACK, START, STOP, UPGRADE, VISIBILITY, type InstanceRow, type Progress } from './instances.js';
 
 /** An operation followed live in a dialog (upgrade, visibility, rollback). */
 export interface TrackedOperation {
@@ -40,10 +40,12 @@ export function useInstanceActions(onChanged: () => void) {
     return unwrap(data[field] as InstanceRow | TypedError, field);
   };
 
-  function track(instance: InstanceRow, operation: 'UPGRADE' | 'VISIBILITY' | 'ROLLBACK', title: string): void {
+  /** Follows the operation a mutation started, by its id (so it is this one, and it always ends). */
+  function track(operationId: string | undefined, title: string): void {
+    if (!operationId) return;
     const state: TrackedOperation = { title, events: [], done: false };
     tracked.value = state;
-    const stop = follow(OPERATION_PROGRESS, { instanceId: instance.id, operation }, (data) => {
+    const stop = follow(OPERATION_PROGRESS_BY_ID, { operationId }, (data) => {
       if (tracked.value?.title !== title) return stop();
       tracked.value = { ...tracked.value, events: [...tracked.value.events, data.operationProgress], done: data.operationProgress.done };
       if (data.operationProgress.done) {
@@ -73,18 +75,20 @@ export function useInstanceActions(onChanged: () => void) {
         confirmLabel: makePublic ? 'Make public' : 'Make private',
       });
       if (!confirmed) return;
-      const ok = await run(i, 'Could not change visibility of', () => lifecycle(VISIBILITY, 'setInstanceVisibility', i, { isPublic: makePublic }), `Changing visibility of ${i.name}`);
-      if (ok) track(i, 'VISIBILITY', `Visibility of ${i.name}`);
+      let started: InstanceRow | undefined;
+      const ok = await run(i, 'Could not change visibility of', async () => (started = await lifecycle(VISIBILITY, 'setInstanceVisibility', i, { isPublic: makePublic })), `Changing visibility of ${i.name}`);
+      if (ok) track(started?.activeOperation?.id, `Visibility of ${i.name}`);
     },
     upgrade: async (i: InstanceRow, version: string) => {
-      const ok = await run(i, 'Could not upgrade', () => lifecycle(UPGRADE, 'upgradeInstance', i, { version }), `Upgrading ${i.name} to ${version}`);
-      if (ok) track(i, 'UPGRADE', `Upgrade ${i.name} to ${version}`);
+      let started: InstanceRow | undefined;
+      const ok = await run(i, 'Could not upgrade', async () => (started = await lifecycle(UPGRADE, 'upgradeInstance', i, { version })), `Upgrading ${i.name} to ${version}`);
+      if (ok) track(started?.activeOperation?.id, `Upgrade ${i.name} to ${version}`);
     },
     rollback: async (i: InstanceRow) => {
       const { confirmed } = await confirmAction({ title: `Roll back ${i.name}?`, message: `Returns to version ${i.previousVersion ?? 'before the upgrade'}. Changes made since the upgrade are not carried back.`, confirmLabel: 'Roll back', danger: true });
       if (!confirmed) return;
-      const ok = await run(i, 'Could not roll back', () => lifecycle(ROLLBACK, 'rollbackUpgrade', i), `Rolling back ${i.name}`);
-      if (ok) track(i, 'ROLLBACK', `Roll back ${i.name}`);
+      // The rollback is done when the mutation answers; the toast says so.
+      await run(i, 'Could not roll back', () => lifecycle(ROLLBACK, 'rollbackUpgrade', i), `${i.name} is back on ${i.previousVersion ?? 'the previous version'}`);
     },
     remove: async (i: InstanceRow): Promise<boolean> => {
       const { confirmed, option } = await confirmAction({
