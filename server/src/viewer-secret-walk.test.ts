@@ -135,7 +135,7 @@ describe.skipIf(!available)('viewer secret walk (postgres:15, mariadb:10.11, red
         });
         const id = created.provisionInstance.id as string;
         instances.set(engine, id);
-        for await (const event of test.krint.services.deps.progress.follow(id, 'provision')) {
+        for await (const event of test.krint.services.deps.operations.followKind(id, 'provision')) {
           if (event.done && event.error) throw new Error(`${engine}: ${event.error}`);
         }
         await asAdmin(`mutation($id: ID!, $password: String!) { createUser(instanceId: $id, name: "walker", password: $password) { __typename ... on Error { message } } }`, { id, password: managed });
@@ -178,8 +178,8 @@ describe.skipIf(!available)('viewer secret walk (postgres:15, mariadb:10.11, red
     };
 
     // Every root field without instance arguments.
-    for (const field of ['activity', 'backupSchedules', 'backups', 'dashboard', 'engines', 'instances', 'me', 'nodes']) {
-      const args = field === 'activity' ? '(first: 500)' : '';
+    for (const field of ['activity', 'backupSchedules', 'backups', 'dashboard', 'engines', 'instances', 'me', 'nodes', 'operations', 'orphans']) {
+      const args = field === 'activity' ? '(first: 500)' : field === 'operations' ? '(limit: 500)' : '';
       await read(field, `{ ${field}${args} ${selectionFor(field)} }`);
     }
     const lists = await read('engines', `{ engines { id } nodes { id } backups { id } }`);
@@ -189,7 +189,10 @@ describe.skipIf(!available)('viewer secret walk (postgres:15, mariadb:10.11, red
       await read('pingNode', `query($id: ID!) { pingNode(id: $id) ${selectionFor('pingNode')} }`, { id });
     }
     for (const { id } of lists.data!.backups) await read('backup', `query($id: ID!) { backup(id: $id) ${selectionFor('backup')} }`, { id });
-    walked.add('node').add('pingNode').add('backup');
+    const operations = await read('operations', `{ operations(limit: 500) { id } }`);
+    expect(operations.data!.operations.length).toBeGreaterThan(0);
+    for (const { id } of operations.data!.operations) await read('operation', `query($id: ID!) { operation(id: $id) ${selectionFor('operation')} }`, { id });
+    walked.add('node').add('pingNode').add('backup').add('operation');
 
     let rowPages = 0;
     let refused = 0;
