@@ -7,6 +7,7 @@ import { Dispatcher } from './dispatch.js';
 import { DEFAULT_SESSION_IDLE_MS, EngineSessionCache } from './engine-sessions.js';
 import { createEngineRegistry } from './engines.js';
 import type { AgentContext } from './handlers/index.js';
+import { currentContainerId, detectInstanceNetwork, InstanceReach } from './instance-reach.js';
 import { LocalExecutor } from './local-executor.js';
 
 export interface AgentOptions {
@@ -17,6 +18,13 @@ export interface AgentOptions {
   /** Third-party engine packages, when `engines` is not given. */
   readonly enginePlugins?: readonly string[];
   readonly sessionIdleMs?: number;
+  /**
+   * The Docker network shared with the instance containers (`Docker__Network`, see InstanceReach);
+   * null for loopback. When absent, a process in a container looks for its own network.
+   */
+  readonly instanceNetwork?: string | null;
+  /** Where a note about that choice goes (once, at start). */
+  readonly log?: (message: string) => void;
 }
 
 /** One agent: its context, the dispatcher a transport calls, and the in-process executor. */
@@ -31,10 +39,18 @@ export interface Agent {
 export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   const engines = options.engines ?? (await createEngineRegistry(options.enginePlugins ? { plugins: options.enginePlugins } : {}));
   const docker = options.docker ?? createDockerClient();
+  let network = options.instanceNetwork;
+  if (network === undefined) {
+    const detected = await detectInstanceNetwork(docker, currentContainerId());
+    if (detected.note) options.log?.(detected.note);
+    network = detected.network;
+  }
+  const reach = new InstanceReach(docker, network);
   const context: AgentContext = {
     docker,
+    reach,
     engines,
-    sessions: new EngineSessionCache(engines, options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS),
+    sessions: new EngineSessionCache(engines, reach, options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS),
     terminals: new ExecSessionTable(docker),
     krintVersion: packageVersion(),
   };

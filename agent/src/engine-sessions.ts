@@ -1,7 +1,7 @@
 import { EngineError } from '@krint/engine-sdk';
 import type { Engine, EngineRegistry, EngineSession } from '@krint/engine-sdk';
 import type { InstanceAddress } from './protocol/commands.js';
-import { connectionTarget } from './readiness.js';
+import type { InstanceReach } from './instance-reach.js';
 
 /** Sessions unused for this long are closed. */
 export const DEFAULT_SESSION_IDLE_MS = 5 * 60_000;
@@ -25,6 +25,7 @@ export class EngineSessionCache {
 
   constructor(
     readonly registry: EngineRegistry,
+    readonly reach: InstanceReach,
     readonly idleMs: number = DEFAULT_SESSION_IDLE_MS,
   ) {}
 
@@ -70,7 +71,7 @@ export class EngineSessionCache {
       return existing;
     }
     if (existing) await this.evict(address.containerId);
-    const session = engine.connect(connectionTarget(address));
+    const session = this.reach.target(address).then((target) => engine.connect(target));
     const entry: CachedSession = { session, fingerprint, inUse: 1 };
     this.#entries.set(address.containerId, entry);
     session.catch(() => {

@@ -10,3 +10,4 @@ export type { EngineRegistryOptions } from './engines.js';
 export { InternalError, TimeoutError, UnavailableError, WireFailure, errorCode, fromWireError, redact, toWireError } from './errors.js';
 export { CONTAINER_ROLES, LABEL_ENGINE, LABEL_INSTALLATION, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REPLACES, LABEL_ROLE, LABEL_VERSION, type ContainerRole } from './docker/labels.js';
 export * from './protocol/node-messages.js';
+export { currentContainerId, parseDockerNetwork } from './instance-reach.js';

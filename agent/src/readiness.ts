@@ -1,7 +1,8 @@
 import { NotFoundError, readinessDelays } from '@krint/engine-sdk';
-import type { ConnectionTarget, Engine } from '@krint/engine-sdk';
+import type { Engine } from '@krint/engine-sdk';
 import type { InstanceAddress } from './protocol/commands.js';
 import type { Docker } from './docker/client.js';
+import type { InstanceReach } from './instance-reach.js';
 import { containerStatus } from './docker/containers.js';
 import { lastLogLines } from './docker/logs.js';
 import { TimeoutError, UnavailableError, redact } from './errors.js';
@@ -13,17 +14,6 @@ const LOG_LINE_CHARS = 400;
 /** Restarts during the wait after which the container is taken to be crash-looping. */
 const CRASH_LOOP_RESTARTS = 3;
 
-/** Where the agent reaches an instance: always through loopback on its own host. */
-export function connectionTarget(address: InstanceAddress, database?: string): ConnectionTarget {
-  return {
-    host: '127.0.0.1',
-    port: address.hostPort,
-    user: address.rootUser,
-    password: address.rootPassword,
-    database: database ?? address.defaultDatabase,
-  };
-}
-
 /**
  * Probes the instance with the engine's readiness check until it answers, backing off as the
  * engine declares, up to `ceilingMs`. Fails early when the container stops. Every failure names the
@@ -31,13 +21,14 @@ export function connectionTarget(address: InstanceAddress, database?: string): C
  */
 export async function waitUntilReady(
   docker: Docker,
+  reach: InstanceReach,
   engine: Engine,
   address: InstanceAddress,
   options: { ceilingMs?: number; signal?: AbortSignal } = {},
 ): Promise<{ elapsedMs: number }> {
   const { readiness } = engine;
   const ceilingMs = options.ceilingMs ?? readiness.ceilingMs;
-  const target = connectionTarget(address);
+  const target = await reach.target(address);
   const where = `${target.host}:${target.port}`;
   const started = Date.now();
   const deadline = started + ceilingMs;

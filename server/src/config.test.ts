@@ -99,4 +99,19 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/"https:\/\/x.example.test\/path" is not an origin/);
     expect(problems.join('\n')).toMatch(/Krint__BindAddress must be an IP address/);
   });
+
+  it('takes Docker__Network for the instances the control plane reaches, and refuses a malformed one', () => {
+    const cwd = folder();
+    expect(loadConfig({ env: { Docker__Network: 'krint' }, cwd }).dockerNetwork).toBe('krint');
+    expect(loadConfig({ env: {}, cwd }).dockerNetwork).toBeUndefined();
+    expect(problemsOf(() => loadConfig({ env: { Docker__Network: 'no spaces; please' }, cwd })).join('\n')).toMatch(/Docker__Network must be a Docker network name/);
+  });
+
+  it('in a container, wants Storage__HostPath named as the Docker host sees it', () => {
+    const cwd = folder();
+    const env = { Storage__Mode: 'host', Storage__HostPath: './data' };
+    expect(loadConfig({ env, cwd, inContainer: false }).storage.hostPath).toBe(path.join(cwd, 'data'));
+    expect(problemsOf(() => loadConfig({ env, cwd, inContainer: true })).join('\n')).toMatch(/Storage__HostPath must be an absolute folder on the Docker host/);
+    expect(loadConfig({ env: { ...env, Storage__HostPath: '/srv/krint' }, cwd, inContainer: true }).storage.hostPath).toBe('/srv/krint');
+  });
 });

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import type { parse as ParseYaml } from 'yaml';
+import { currentContainerId, parseDockerNetwork } from '@krint/agent';
 import { loadAuthConfig, type AuthConfig } from './auth/config.js';
 
 /**
@@ -27,6 +28,11 @@ export interface KrintConfig {
   readonly vault: { readonly masterKey: string | null; readonly keyFile: string };
   readonly backups: BackupsConfig;
   readonly storage: { readonly mode: 'volume' | 'host'; readonly hostPath: string | null };
+  /**
+   * The Docker network the in-process agent reaches instances on (`Docker__Network`); null for
+   * loopback. Absent means "not set": in a container the agent then looks for its own network.
+   */
+  readonly dockerNetwork?: string | null;
   /** Host port range per engine id; engines without an entry use their own default range. */
   readonly portRanges: Readonly<Record<string, readonly [number, number]>>;
   /** Built-in users, sessions and OIDC (`Auth__*`, `Oidc__*`; see `auth/config.ts`). */
@@ -66,6 +72,8 @@ export interface LoadConfigOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Folder that relative paths and the default `krint.yaml` are resolved from. */
   readonly cwd?: string;
+  /** Whether Krint runs in a container (found in the process's mount table by default). */
+  readonly inContainer?: boolean;
 }
 
 const YAML_KEYS = ['port', 'bind_address', 'data_dir', 'public_url', 'allowed_origins', 'storage', 'port_ranges', 'backups'] as const;
@@ -116,8 +124,18 @@ export function loadConfig(options: LoadConfigOptions = {}): KrintConfig {
   const mode = modeRaw === 'volume' || modeRaw === 'host' ? modeRaw : null;
   if (mode === null) problems.push(`Storage mode "${modeRaw}" is not known; use "volume" or "host".`);
   const hostPathRaw = envValue(env, 'Storage__HostPath') ?? yaml.storage?.host_path ?? null;
+  // Docker reads a bind mount's source on the Docker host. From a checkout or the package, that is
+  // this machine, so a relative folder means the one under the working folder; in a container
+  // the working folder exists only inside it, so the folder must be named as the host sees it.
+  const inContainer = options.inContainer ?? currentContainerId() !== null;
+  if (hostPathRaw !== null && inContainer && !path.isAbsolute(String(hostPathRaw))) {
+    problems.push(`Storage__HostPath must be an absolute folder on the Docker host when Krint runs in a container (got "${String(hostPathRaw)}").`);
+  }
   const hostPath = hostPathRaw === null ? null : path.resolve(cwd, String(hostPathRaw));
   if (mode === 'host' && hostPath === null) problems.push('Storage mode "host" needs a folder: set Storage__HostPath or krint.storage.host_path.');
+
+  const dockerNetwork = parseDockerNetwork(envValue(env, 'Docker__Network'));
+  if (dockerNetwork instanceof Error) problems.push(dockerNetwork.message);
 
   const portRanges = parsePortRanges(yaml.port_ranges, problems);
   const auth = loadAuthConfig(env, problems);
@@ -133,6 +151,7 @@ export function loadConfig(options: LoadConfigOptions = {}): KrintConfig {
     vault: { masterKey, keyFile: path.join(database.kind === 'sqlite' ? path.dirname(database.file) : dataDir, 'vault.key') },
     backups: { directory: backupsDir, maxUploadBytes, minScheduleIntervalSeconds },
     storage: { mode: mode ?? 'volume', hostPath },
+    ...(typeof dockerNetwork === 'string' ? { dockerNetwork } : {}),
     portRanges,
     auth,
     configFile,

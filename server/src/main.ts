@@ -29,7 +29,7 @@ export async function runControlPlane(options: ControlPlaneOptions = {}): Promis
 async function main(options: ControlPlaneOptions): Promise<void> {
   // `npm start` runs in the server folder; INIT_CWD is where the user typed it.
   const config = loadConfig({ cwd: process.env.INIT_CWD ?? process.cwd() });
-  const agent = await createAgent();
+  const agent = await createAgent({ ...(config.dockerNetwork ? { instanceNetwork: config.dockerNetwork } : {}), log: (message) => console.log(message) });
   const krint = await createKrint({
     config,
     localExecutor: agent.executor,

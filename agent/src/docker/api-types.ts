@@ -52,6 +52,10 @@ export interface ContainerInspect {
   HostConfig: {
     PortBindings?: Record<string, PortBinding[] | null> | null;
   };
+  NetworkSettings?: {
+    /** Networks the container is attached to, by name. */
+    Networks?: Record<string, object | null> | null;
+  } | null;
   Mounts?: { Type: string; Name?: string; Source?: string; Destination?: string }[] | null;
 }
 
@@ -69,6 +73,11 @@ export interface ContainerCreateOptions {
     Binds?: string[];
     RestartPolicy?: { Name: string; MaximumRetryCount?: number };
     ShmSize?: number;
+    /** The network the container starts on instead of the default bridge. */
+    NetworkMode?: string;
+  };
+  NetworkingConfig?: {
+    EndpointsConfig?: Record<string, { Aliases?: string[] }>;
   };
 }
 

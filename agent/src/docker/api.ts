@@ -132,6 +132,16 @@ export class DockerClient {
     return new VolumeHandle(this, name);
   }
 
+  /** Attaches a container to a network; attaching it again is not an error. */
+  async connectNetwork(network: string, containerId: string): Promise<void> {
+    try {
+      await this.json('POST', `/networks/${encodeURIComponent(network)}/connect`, { body: { Container: containerId } });
+    } catch (error) {
+      // Docker answers 403 "endpoint ... already exists" when it is attached already.
+      if (!(error instanceof DockerApiError && error.statusCode === 403 && /already exists/i.test(error.message))) throw error;
+    }
+  }
+
   getImage(name: string): ImageHandle {
     return new ImageHandle(this, name);
   }

@@ -17,6 +17,8 @@ export interface CreateContainerRequest {
   readonly hostPort?: number;
   readonly portRange: readonly [number, number];
   readonly extraLabels?: Readonly<Record<string, string>>;
+  /** The Docker network the agent reaches instances on (see InstanceReach); null: the default bridge. */
+  readonly network?: string | null;
 }
 
 /** How often a freshly allocated port may turn out to be taken at start before giving up. */
@@ -56,7 +58,9 @@ export async function createInstanceContainer(docker: Docker, request: CreateCon
             Binds: [`${volumeName ?? hostFolder}:${request.spec.dataPath}`],
             RestartPolicy: { Name: 'unless-stopped' },
             ...(request.spec.shmSizeBytes ? { ShmSize: request.spec.shmSizeBytes } : {}),
+            ...(request.network ? { NetworkMode: request.network } : {}),
           },
+          ...(request.network ? { NetworkingConfig: { EndpointsConfig: { [request.network]: {} } } } : {}),
         });
         containerId = container.id;
         await container.start();

@@ -16,10 +16,13 @@ import type {
 import type { Docker } from '../docker/client.js';
 import type { ExecSessionTable } from '../docker/exec-sessions.js';
 import type { EngineSessionCache } from '../engine-sessions.js';
+import type { InstanceReach } from '../instance-reach.js';
 
 /** What every handler may use. One per agent process. */
 export interface AgentContext {
   readonly docker: Docker;
+  /** How instances are reached: loopback, or a Docker network when the agent runs in a container. */
+  readonly reach: InstanceReach;
   readonly engines: EngineRegistry;
   readonly sessions: EngineSessionCache;
   readonly terminals: ExecSessionTable;

@@ -30,6 +30,7 @@ export const instanceCommands = {
       ...(args.hostPort === undefined ? {} : { hostPort: args.hostPort }),
       portRange: engine.hostPortRange,
       ...(args.labels ? { extraLabels: args.labels } : {}),
+      network: context.reach.network,
     });
   },
 
@@ -76,7 +77,7 @@ export const instanceCommands = {
 
   async 'instance.waitReady'(context, args, signal) {
     const engine = context.engines.get(args.instance.engineId);
-    return waitUntilReady(context.docker, engine, args.instance, { ...(args.ceilingMs ? { ceilingMs: args.ceilingMs } : {}), signal });
+    return waitUntilReady(context.docker, context.reach, engine, args.instance, { ...(args.ceilingMs ? { ceilingMs: args.ceilingMs } : {}), signal });
   },
 
   async 'instance.installPlugins'(context, args) {

@@ -8,7 +8,7 @@ import { NodeProcess, type NodeLogger } from './node-process.js';
  */
 export async function runNode(env: NodeJS.ProcessEnv = process.env): Promise<NodeProcess> {
   const config = readNodeConfig(env);
-  const agent = await createAgent({ enginePlugins: config.enginePlugins });
+  const agent = await createAgent({ enginePlugins: config.enginePlugins, ...(config.dockerNetwork ? { instanceNetwork: config.dockerNetwork } : {}), log: consoleLogger.info });
   const node = new NodeProcess({ config, executor: agent.executor, logger: consoleLogger });
   await node.start();
   const shutdown = async (signal: string) => {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { parseDockerNetwork } from '../instance-reach.js';
+import { isPublicHost } from '../protocol/node-messages.js';
 
 /** Settings of a node process, read from `Node__*` environment variables. */
 export interface NodeConfig {
@@ -16,6 +18,10 @@ export interface NodeConfig {
   readonly healthPort: number;
   /** Address the health listener binds. */
   readonly healthHost: string;
+  /** Where users reach this node's databases (`Node__PublicHost`); null: the address the node connects from. */
+  readonly publicHost: string | null;
+  /** The Docker network shared with the instance containers (`Docker__Network`); undefined: detect. */
+  readonly dockerNetwork?: string;
   /** Extra engine packages to load, as on the control plane. */
   readonly enginePlugins: readonly string[];
 }
@@ -40,6 +46,10 @@ export function readNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
   if (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65535) problems.push(`Node__HealthPort must be a port number (got "${env.Node__HealthPort}").`);
   const healthHost = env.Node__HealthHost?.trim() || '0.0.0.0';
   if (isIP(healthHost) === 0 && healthHost !== 'localhost') problems.push(`Node__HealthHost must be an IP address (like 127.0.0.1, 0.0.0.0 or ::) or "localhost" (got "${healthHost}").`);
+  const publicHost = env.Node__PublicHost?.trim() || null;
+  if (publicHost !== null && !isPublicHost(publicHost)) problems.push(`Node__PublicHost must be a host name or an IP address without scheme or port (got "${publicHost}").`);
+  const dockerNetwork = parseDockerNetwork(env.Docker__Network);
+  if (dockerNetwork instanceof Error) problems.push(dockerNetwork.message);
   if (problems.length > 0) throw new NodeConfigError(`The node cannot start:\n- ${problems.join('\n- ')}`);
   return {
     controlPlaneUrl: controlPlaneUrl.replace(/\/+$/, ''),
@@ -49,6 +59,8 @@ export function readNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
     name: env.Node__Name?.trim() || hostname(),
     healthPort,
     healthHost,
+    publicHost,
+    ...(typeof dockerNetwork === 'string' ? { dockerNetwork } : {}),
     enginePlugins: (env.Krint__EnginePlugins ?? '').split(',').map((s) => s.trim()).filter(Boolean),
   };
 }

@@ -152,7 +152,7 @@ export class NodeProcess {
     const { config, logger, executor } = this.#options;
     try {
       const info = await executor.run('agent.info', {});
-      const registration: NodeRegistration = { ...info, nodeId: config.nodeId, name: config.name };
+      const registration: NodeRegistration = { ...info, nodeId: config.nodeId, name: config.name, ...(config.publicHost ? { publicHost: config.publicHost } : {}) };
       const result = await this.#connection.invoke<RegistrationResult>(NodeHubMethods.register, registration);
       if (!result.accepted) {
         this.#lastError = result.reason;

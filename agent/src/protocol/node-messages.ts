@@ -115,6 +115,18 @@ export interface NodeRegistration extends AgentInfo {
   readonly nodeId: string;
   /** Display name (`Node__Name`, the machine name by default). */
   readonly name: string;
+  /**
+   * The host name or address users reach this node's databases at (`Node__PublicHost`); absent
+   * when not set, and the control plane then uses the address the node connected from.
+   */
+  readonly publicHost?: string;
+}
+
+/** A DNS name, an IPv4 address or a bare IPv6 address: what may stand as the host of a connection string. */
+export function isPublicHost(value: string): boolean {
+  if (value.length === 0 || value.length > 253) return false;
+  if (value.includes(':')) return /^[0-9a-fA-F:.]+$/.test(value);
+  return /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(value);
 }
 
 export type RegistrationResult =

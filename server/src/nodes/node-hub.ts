@@ -1,5 +1,5 @@
 import { Hub, HubError, type HubCallContext, type HubServerOptions, type MappedHub } from '@krint/signalr';
-import { NodeHubMethods, PROTOCOL_VERSION, STREAM_BATCH_BYTES, type NodeRegistration, type RegistrationResult } from '@krint/agent';
+import { isPublicHost, NodeHubMethods, PROTOCOL_VERSION, STREAM_BATCH_BYTES, type NodeRegistration, type RegistrationResult } from '@krint/agent';
 import type { KrintOrm } from '../db/orm.js';
 import { Node } from '../db/entities.js';
 import type { ExecutorRouter } from '../executors/router.js';
@@ -34,10 +34,10 @@ export interface NodeHubOptions {
  * uploads to nodes chunk by chunk.
  */
 export class NodeHub {
-  readonly hub = new Hub<TokenOwner>();
+  readonly hub = new Hub<NodeCaller>();
   readonly uploads = new UploadRegistry();
   readonly #options: NodeHubOptions;
-  #mapped: MappedHub<TokenOwner> | undefined;
+  #mapped: MappedHub<NodeCaller> | undefined;
   readonly #listeners: NodeChangedListener[] = [];
 
   constructor(options: NodeHubOptions) {
@@ -49,9 +49,12 @@ export class NodeHub {
   }
 
   /** Hub server options this hub needs: the token check, MessagePack only, and a message size that fits dump chunks. */
-  serverOptions(): HubServerOptions<TokenOwner> {
+  serverOptions(): HubServerOptions<NodeCaller> {
     return {
-      authenticate: ({ token }) => this.authenticate(token),
+      authenticate: async ({ token, request }) => {
+        const owner = await this.authenticate(token);
+        return owner ? { ...owner, remoteAddress: plainAddress(request.socket.remoteAddress) } : null;
+      },
       // Dump and restore chunks are bytes, which only MessagePack carries as they are. Nodes ship
       // with the control plane, so one protocol is enough: a JSON client is refused at the
       // handshake rather than served through a second, base64 path.
@@ -73,7 +76,7 @@ export class NodeHub {
   }
 
   /** Call with what `HubServer.mapHub` returned, so revocations can reach live connections. */
-  bind(mapped: MappedHub<TokenOwner>): void {
+  bind(mapped: MappedHub<NodeCaller>): void {
     this.#mapped = mapped;
   }
 
@@ -96,7 +99,7 @@ export class NodeHub {
     return closed;
   }
 
-  async #register(context: HubCallContext<TokenOwner>, registration: NodeRegistration): Promise<RegistrationResult> {
+  async #register(context: HubCallContext<NodeCaller>, registration: NodeRegistration): Promise<RegistrationResult> {
     const owner = context.user;
     if (!owner) throw new HubError('Not authenticated.');
     const problem = describeBadRegistration(registration);
@@ -120,6 +123,8 @@ export class NodeHub {
       krintVersion: registration.krintVersion,
       protocolVersion: registration.protocolVersion,
       engines: [...registration.engines],
+      // Where users reach the node's databases: what the node says, or where it connected from.
+      publicHost: registration.publicHost ?? owner.remoteAddress ?? registration.machineName,
     };
     if (!node) {
       if (owner.kind === 'node') return { accepted: false, reason: 'This node was removed from the control plane.' };
@@ -151,7 +156,7 @@ export class NodeHub {
     return { accepted: true, nodeId };
   }
 
-  async #disconnected(context: HubCallContext<TokenOwner>): Promise<void> {
+  async #disconnected(context: HubCallContext<NodeCaller>): Promise<void> {
     const nodeId = context.items.get(NODE_ID_ITEM);
     const unregister = context.items.get(UNREGISTER_ITEM);
     if (typeof unregister === 'function') unregister();
@@ -169,6 +174,15 @@ export class NodeHub {
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A node's token owner and the address its connection came from (the fallback for its public host). */
+type NodeCaller = TokenOwner & { readonly remoteAddress: string | null };
+
+/** `::ffff:10.0.0.2` (IPv4 over an IPv6 socket) as `10.0.0.2`. */
+function plainAddress(address: string | undefined): string | null {
+  if (!address) return null;
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
+}
+
 function describeBadRegistration(registration: unknown): string | null {
   if (typeof registration !== 'object' || registration === null) return 'The registration must be an object.';
   const r = registration as Record<string, unknown>;
@@ -178,6 +192,9 @@ function describeBadRegistration(registration: unknown): string | null {
     if (typeof r[field] !== 'string') return `The registration field "${field}" must be a string.`;
   }
   if (!Array.isArray(r.engines) || !r.engines.every((engine) => typeof engine === 'string')) return 'The registration field "engines" must be a list of engine ids.';
+  if (r.publicHost !== undefined && r.publicHost !== null && (typeof r.publicHost !== 'string' || !isPublicHost(r.publicHost))) {
+    return 'The registration field "publicHost" must be a host name or an IP address (Node__PublicHost).';
+  }
   return null;
 }
 

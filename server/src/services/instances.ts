@@ -200,13 +200,24 @@ export class InstanceService {
     return result;
   }
 
-  /** Connection details and strings as a client would use them. Contains the password. */
-  connection(instance: Instance): ConnectionDetails {
+  /**
+   * Connection details and strings as a client would use them. Contains the password. The host is
+   * the machine that publishes the port: the node's public host (what it reported at
+   * registration) for a node instance, the control plane's public address for a local one.
+   */
+  async connection(instance: Instance): Promise<ConnectionDetails> {
     const engine = this.deps.engines.get(instance.engine);
-    const host = this.deps.config.publicUrl ? new URL(this.deps.config.publicUrl).hostname : 'localhost';
+    const host = instance.nodeId ? await this.#nodePublicHost(instance.nodeId) : this.deps.config.publicUrl ? new URL(this.deps.config.publicUrl).hostname : 'localhost';
     const password = this.deps.vault.open(instance.rootPasswordSealed);
     const target = { host, port: instance.hostPort ?? 0, user: instance.rootUser, password, database: instance.defaultDatabase };
     return { ...target, database: instance.defaultDatabase, strings: engine.connectionStrings(target) };
+  }
+
+  async #nodePublicHost(nodeId: string): Promise<string> {
+    const node = await this.deps.orm.em.fork().findOne(Node, { id: nodeId });
+    const reported = node?.details?.publicHost;
+    // A node registers before it runs anything, so a node instance always has one; the name is a last resort.
+    return typeof reported === 'string' && reported ? reported : (node?.name ?? 'localhost');
   }
 
   async rename(id: string, rawName: string, actor: Actor): Promise<Instance> {
