@@ -58,7 +58,7 @@ export class InstanceReach {
  * or the one exposed port when the binding is not found.
  */
 export function containerPortFor(
-  bindings: Readonly<Record<string, readonly { HostPort?: string }[] | null>>,
+  bindings: Readonly<Record<string, readonly { HostIp?: string; HostPort?: string }[] | null>>,
   exposed: Readonly<Record<string, unknown>>,
   hostPort: number,
 ): number {
