@@ -1,5 +1,5 @@
 import type { CommandExecutor } from '@krint/agent';
-import type { EngineRegistry } from '@krint/engine-sdk';
+import { passwordRedactor, type EngineRegistry } from '@krint/engine-sdk';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError } from 'graphql/index.js';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
@@ -91,7 +91,7 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
   const nodeNames = new Map((await orm.em.fork().find(Node, {})).map((node) => [node.id, node.name]));
   const executors = new ExecutorRouter(options.localExecutor, (id) => nodeNames.get(id) ?? null);
   const pubsub = createKrintPubSub();
-  const activity = new ActivityLog(orm, (entry) => pubsub.publish('activity.recorded', entry));
+  const activity = new ActivityLog(orm, (entry) => pubsub.publish('activity.recorded', entry), passwordRedactor(options.engines.list().flatMap((engine) => engine.credentials?.passwordPatterns ?? [])));
   const operations = new OperationTracker(orm);
   const services = createServices({ config, orm, vault, engines: options.engines, executors, activity, pubsub, operations, faults: options.faults ?? new FaultPoints(), installationId }, log);
   // Abandoned operations are marked at once; the containers are looked at in the background, and

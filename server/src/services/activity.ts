@@ -27,6 +27,12 @@ export class ActivityLog {
   constructor(
     private readonly orm: KrintOrm,
     private readonly onRecord: (entry: ActivityEntry) => void = () => undefined,
+    /**
+     * Applied to every detail before it is stored: viewers read the log, and a detail can quote a
+     * tool's output (a restore's failing `ALTER ROLE … PASSWORD '…'`). The engines' password
+     * patterns in production (see `app.ts`); details are meant to hold no secret in the first place.
+     */
+    private readonly redact: (text: string) => string = (text) => text,
   ) {}
 
   async record(record: ActivityRecord): Promise<ActivityEntry> {
@@ -38,7 +44,7 @@ export class ActivityLog {
       targetId: record.targetId ?? null,
       targetName: record.targetName ?? null,
       outcome: record.outcome ?? 'succeeded',
-      detail: record.detail ?? null,
+      detail: record.detail === undefined || record.detail === null ? null : this.redact(record.detail),
       at: new Date(),
     });
     await em.persistAndFlush(entry);
