@@ -111,7 +111,7 @@ export class Auth {
     }
     if (this.oidc && token.split('.').length === 3) {
       const identity = await this.oidc.verifyBearer(token);
-      return { name: identity.name, role: identity.role, source: 'oidc-jwt', userId: null, sessionId: null, apiTokenId: null, expiresAt: null };
+      return { name: identity.name, role: identity.role, source: 'oidc-jwt', userId: null, sessionId: null, apiTokenId: null, expiresAt: identity.expiresAt };
     }
     throw new AuthError(this.oidc ? 'The bearer token is neither a Krint API token nor a JWT.' : 'The bearer token is not a Krint API token.', 401, 'UNAUTHENTICATED');
   }

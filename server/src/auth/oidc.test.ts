@@ -232,6 +232,20 @@ describe('OIDC with a real provider', () => {
     expect(expired.errors?.[0]?.message).toMatch(/it has expired/);
   });
 
+  it('ends a subscription started with an access token when the token expires', async () => {
+    accessTokenTtl = 3;
+    const tokens = await tokensFor('alice');
+    accessTokenTtl = 600;
+    const expiresAt = (JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000;
+    const response = await fetch(`${krintBase}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${tokens.access_token}` }, body: JSON.stringify({ query: 'subscription { activity { action } }' }) });
+    expect(response.status).toBe(200);
+    const text = await response.text(); // the stream ends when the token does
+    const endedAt = Date.now();
+    expect(endedAt).toBeGreaterThanOrEqual(expiresAt);
+    expect(endedAt - expiresAt).toBeLessThan(1_000);
+    expect(text).toMatch(/The credentials of this subscription expired/);
+  });
+
   it('follows a key rotation: tokens from the new key work without a restart, the removed key stops working', async () => {
     const before = await tokensFor('alice');
     expect((await me({ authorization: `Bearer ${before.access_token}` })).data?.me.name).toBe('alice');

@@ -23,6 +23,8 @@ interface PendingLogin {
 export interface OidcIdentity {
   readonly name: string;
   readonly role: AuthRole;
+  /** The token's `exp`: a bearer JWT's subscriptions end then. */
+  readonly expiresAt: Date | null;
 }
 
 export interface OidcOptions {
@@ -114,7 +116,7 @@ export class OidcClient {
     if (!role) {
       throw new AuthError(`"${name}" has no Krint role: the "${this.config.roleClaim}" claim must contain "${this.config.adminRole}" or "${this.config.viewerRole}".`, 403, 'FORBIDDEN');
     }
-    return { name: name.slice(0, 120), role };
+    return { name: name.slice(0, 120), role, expiresAt: typeof claims.exp === 'number' ? new Date(claims.exp * 1000) : null };
   }
 
   /** Starts a sign-in: the provider URL to redirect to and the state to bind to the browser. */

@@ -46,6 +46,9 @@ export class InMemoryRevocationBus implements RevocationBus {
   }
 }
 
+/** The longest delay `setTimeout` accepts (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Why a live stream was ended, for the client. */
 export type EndReason = 'revoked' | 'expired';
 
@@ -56,13 +59,13 @@ interface Tracked {
 
 /**
  * Every open subscription and WebSocket of this process, by the credential it runs on. A
- * revocation ends the matching ones at once; a credential's expiry ends them at its expiry. Only
- * credentials that can be revoked are tracked (sessions and API tokens; a provider's JWT is valid
- * until its own expiry, which is checked when each operation starts).
+ * revocation ends the matching ones at once; a credential's expiry ends them at its expiry (a
+ * provider's JWT cannot be revoked here, so only its expiry applies).
  */
 export class LiveCredentials {
   /** `session:<id>`, `api-token:<id>`, `user:<id>` → what runs on it. */
   readonly #byKey = new Map<string, Set<Tracked>>();
+  readonly #all = new Set<Tracked>();
 
   constructor(bus: RevocationBus) {
     bus.subscribe((revocation) => this.#revoke(revocation));
@@ -70,7 +73,7 @@ export class LiveCredentials {
 
   /** Number of tracked streams (for tests and diagnostics). */
   get size(): number {
-    return new Set([...this.#byKey.values()].flatMap((set) => [...set])).size;
+    return this.#all.size;
   }
 
   /**
@@ -79,7 +82,7 @@ export class LiveCredentials {
    */
   track(caller: Caller, end: (reason: EndReason) => void): () => void {
     const keys = keysOf(caller);
-    if (keys.length === 0) return () => undefined;
+    if (keys.length === 0 && !caller.expiresAt) return () => undefined;
     let ended = false;
     const tracked: Tracked = {
       caller,
@@ -89,19 +92,25 @@ export class LiveCredentials {
         end(reason);
       },
     };
-    const expiresIn = caller.expiresAt ? caller.expiresAt.getTime() - Date.now() : null;
-    // Timers longer than about 24.8 days overflow; a stream that long is re-checked by then anyway.
-    const timer = expiresIn !== null && expiresIn < 2 ** 31 - 1 ? setTimeout(() => tracked.end('expired'), Math.max(0, expiresIn)) : null;
-    timer?.unref();
+    let timer: NodeJS.Timeout | null = null;
+    const armUntil = (at: number) => {
+      const wait = Math.max(0, at - Date.now());
+      // A timer cannot wait longer than MAX_TIMER_MS: a later expiry is reached in steps.
+      timer = setTimeout(() => (wait > MAX_TIMER_MS ? armUntil(at) : tracked.end('expired')), Math.min(wait, MAX_TIMER_MS));
+      timer.unref();
+    };
+    if (caller.expiresAt) armUntil(caller.expiresAt.getTime());
     const untrack = () => {
       ended = true;
       if (timer) clearTimeout(timer);
+      this.#all.delete(tracked);
       for (const key of keys) {
         const set = this.#byKey.get(key);
         set?.delete(tracked);
         if (set?.size === 0) this.#byKey.delete(key);
       }
     };
+    this.#all.add(tracked);
     for (const key of keys) {
       let set = this.#byKey.get(key);
       if (!set) this.#byKey.set(key, (set = new Set()));
