@@ -26,7 +26,12 @@ type AnyUploadHandler = (context: AgentContext, args: unknown, body: AsyncIterab
  * hub connection call exactly these, so both behave the same.
  */
 export class Dispatcher {
-  constructor(readonly context: AgentContext) {}
+  /** Every engine's password patterns, applied to every error that leaves the agent. */
+  readonly #passwordPatterns: readonly RegExp[];
+
+  constructor(readonly context: AgentContext) {
+    this.#passwordPatterns = context.engines.list().flatMap((engine) => engine.credentials?.passwordPatterns ?? []);
+  }
 
   dispatchCommand<K extends CommandName>(name: K, args: CommandArgs<K>, signal?: AbortSignal): Promise<CommandResult<K>>;
   dispatchCommand(name: string, args: unknown, signal?: AbortSignal): Promise<unknown>;
@@ -37,7 +42,7 @@ export class Dispatcher {
       const handler = commandHandlers[name as CommandName] as unknown as AnyCommandHandler;
       return await handler(this.context, checked, call.signal);
     } catch (error) {
-      throw new WireFailure(toWireError(error, collectSecrets(args)));
+      throw new WireFailure(toWireError(error, collectSecrets(args), this.#passwordPatterns));
     } finally {
       call.dispose();
     }
@@ -61,7 +66,7 @@ export class Dispatcher {
       }
     } catch (error) {
       if (signal?.aborted) return;
-      throw new WireFailure(toWireError(error, collectSecrets(args)));
+      throw new WireFailure(toWireError(error, collectSecrets(args), this.#passwordPatterns));
     } finally {
       call.dispose();
     }
@@ -77,7 +82,7 @@ export class Dispatcher {
       const handler = uploadHandlers[name as UploadName] as unknown as AnyUploadHandler;
       return await handler(this.context, checked, checkedChunks(body), call.signal);
     } catch (error) {
-      throw new WireFailure(toWireError(error, collectSecrets(args)));
+      throw new WireFailure(toWireError(error, collectSecrets(args), this.#passwordPatterns));
     } finally {
       call.dispose();
     }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError, InvalidInputError, NotFoundError, NotSupportedError } from '@krint/engine-sdk';
 import { InternalError, TimeoutError, UnavailableError, fromWireError, redact, toWireError } from './errors.js';
 import { collectSecrets } from './dispatch.js';
+import { postgresEngine } from '@krint/engine-postgres';
 
 describe('wire errors', () => {
   it('keeps codes and fields across the boundary and back', () => {
@@ -42,5 +43,11 @@ describe('wire errors', () => {
     const wire = toWireError(new Error('auth failed for Root-secret-1 and User-secret-2'), secrets);
     expect(wire.message).toBe('auth failed for [redacted] and [redacted]');
     expect(redact('abc', ['ab'])).toBe('abc');
+  });
+
+  it('removes what the engines recognise as a password, which no argument carried', () => {
+    const stderr = "psql:<stdin>:12: ERROR:  syntax error at or near \"VALID\"\nLINE 1: ALTER ROLE app PASSWORD 'SCRAM-SHA-256$4096:c2FsdA==$a2V5:c2Vy' VALID";
+    const wire = toWireError(new InternalError(stderr), [], postgresEngine.credentials!.passwordPatterns);
+    expect(wire).toEqual({ code: 'INTERNAL', message: stderr.replace(/'SCRAM[^']*'/, '[redacted]') });
   });
 });

@@ -4,6 +4,7 @@ import {
   InvalidInputError,
   NotFoundError,
   NotSupportedError,
+  redactPasswords,
 } from '@krint/engine-sdk';
 import type { WireError } from './protocol/commands.js';
 import { dockerReason, dockerStatusCode } from './docker/client.js';
@@ -53,12 +54,14 @@ export function redact(text: string, secrets: Iterable<string>): string {
 /**
  * Turns anything thrown by a handler into a {@link WireError}: engine errors keep their code and
  * field, Docker API errors map by HTTP status, unreachable daemons and servers become UNAVAILABLE.
- * Every message is scrubbed of `secrets`.
+ * Every message is scrubbed of `secrets` and of what `passwordPatterns` recognise.
  */
-export function toWireError(error: unknown, secrets: Iterable<string> = []): WireError {
+export function toWireError(error: unknown, secrets: Iterable<string> = [], passwordPatterns: readonly RegExp[] = []): WireError {
   const list = [...secrets];
   const wire = classify(error);
-  return { ...wire, message: redact(wire.message, list) };
+  // Then whatever the engines recognise as a password: a tool's stderr or a server's error can
+  // quote a statement whose password was never an argument (a restore's ALTER ROLE … PASSWORD '…').
+  return { ...wire, message: redactPasswords(redact(wire.message, list), passwordPatterns) };
 }
 
 function classify(error: unknown): WireError {
