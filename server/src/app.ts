@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { Node, Setting } from './db/entities.js';
 import { openDatabase, type KrintOrm } from './db/orm.js';
 import { describeError, DOMAIN_ERRORS } from './errors.js';
-import { ExecutorRouter } from './executors/router.js';
+import { ExecutorRouter, type NodeDescription } from './executors/router.js';
 import { createContext, type KrintContext } from './graphql/context.js';
 import { exposeInvalidVariable } from './graphql/input-errors.js';
 import { createKrintPubSub } from './graphql/pubsub.js';
@@ -24,6 +24,8 @@ import { schema } from './graphql/schema.js';
 import { handleBackupRoutes } from './http/backup-routes.js';
 import { API_CSP, OriginPolicy, readPath, REQUEST_TIMEOUTS, sendJson, setSecurityHeaders, watchRequestBody, WEB_CLIENT_CSP } from './http/edge.js';
 import { graphiqlPage } from './http/graphiql.js';
+import { HostEvents } from './nodes/host-events.js';
+import { REVOKED_TOKEN_HASH } from './nodes/node-tokens.js';
 import { serveStatic } from './http/static.js';
 import { ActivityLog } from './services/activity.js';
 import { createServices, type Services } from './services/index.js';
@@ -88,8 +90,8 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
   const auth = new Auth({ config, orm, log, ...options.authOptions });
   await auth.start();
 
-  const nodeNames = new Map((await orm.em.fork().find(Node, {})).map((node) => [node.id, node.name]));
-  const executors = new ExecutorRouter(options.localExecutor, (id) => nodeNames.get(id) ?? null);
+  const knownNodes = new Map<string, NodeDescription>((await orm.em.fork().find(Node, {})).map((node) => [node.id, { name: node.name, revoked: node.tokenHash === REVOKED_TOKEN_HASH }]));
+  const executors = new ExecutorRouter(options.localExecutor, (id) => knownNodes.get(id) ?? null);
   const pubsub = createKrintPubSub();
   const activity = new ActivityLog(orm, (entry) => pubsub.publish('activity.recorded', entry), passwordRedactor(options.engines.list().flatMap((engine) => engine.credentials?.passwordPatterns ?? [])));
   const operations = new OperationTracker(orm);
@@ -216,13 +218,16 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
     // trying the hub, refused before its token is looked at.
     authenticate: (request) => (origins.judge(request.request) === 'foreign' ? null : hubOptions.authenticate?.(request)),
   });
-  services.nodeHub.onNodeChanged((nodeId, online, name) => {
-    nodeNames.set(nodeId, name);
+  services.nodeHub.onNodeChanged(({ nodeId, name, status }) => {
+    if (status === 'deleted') knownNodes.delete(nodeId);
+    else knownNodes.set(nodeId, { name, revoked: status === 'revoked' });
     // What a stop cut short on that node's host is reconciled once the node is back.
-    if (online) void services.reconciler.reconcileHost(nodeId).catch((error: unknown) => log(`Reconcile (node ${name}): failed: ${describeError(error)}`));
+    if (status === 'online') void services.reconciler.reconcileHost(nodeId).catch((error: unknown) => log(`Reconcile (node ${name}): failed: ${describeError(error)}`));
   });
   services.nodeHub.bind(hubs.mapHub(NODE_HUB_PATH, services.nodeHub.hub));
   hubs.attach(server);
+  const hostEvents = new HostEvents({ deps: services.deps, hub: services.nodeHub, log });
+  hostEvents.start();
 
   return {
     services,
@@ -241,6 +246,7 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
       });
     },
     async close() {
+      hostEvents.stop();
       services.schedules.stop();
       // No new requests; running operations get the grace period, the rest is marked interrupted.
       server.close();

@@ -12,8 +12,14 @@ export class NodeOfflineError extends Error {
   constructor(
     readonly nodeId: string,
     readonly nodeName: string | null,
+    /** Its token was revoked: it will not come back on its own. */
+    readonly revoked = false,
   ) {
-    super(`Node "${nodeName ?? nodeId}" is not connected. Start its agent (or check its network) and try again.`);
+    super(
+      revoked
+        ? `Node "${nodeName ?? nodeId}" was revoked: its token no longer works, so nothing on it can be reached. Add the node again (with the same Node__Id) to attach its instances again, or forget them (forgetInstance, or deleteNode with forgetInstances); their containers stay on that host.`
+        : `Node "${nodeName ?? nodeId}" is not connected. Start its agent (or check its network) and try again.`,
+    );
   }
 }
 

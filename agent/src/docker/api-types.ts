@@ -135,3 +135,13 @@ export interface ListFilters {
   label?: string[];
   name?: string[];
 }
+
+/** One line of `GET /events` (the fields Krint reads). */
+export interface DockerEvent {
+  Type?: string;
+  /** `start`, `die`, `stop`, `oom`, `destroy`, ... */
+  Action?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+  /** Nanoseconds since the epoch. */
+  timeNano?: number;
+}

@@ -6,6 +6,7 @@ import type {
   ContainerInspect,
   ContainerStatsSample,
   ContainerSummary,
+  DockerEvent,
   DockerVersion,
   ExecCreateOptions,
   ExecInspect,
@@ -160,6 +161,20 @@ export class DockerClient {
         if (parsed.error || parsed.errorDetail?.message) throw new DockerStreamError(parsed.errorDetail?.message ?? parsed.error ?? 'unknown error');
         yield parsed;
       }
+    } finally {
+      response.destroy();
+    }
+  }
+
+  /**
+   * `GET /events` with `filters` (Docker's filter map: `{ type: ['container'], label: [...] }`):
+   * each event as it happens, until `signal` aborts or the daemon goes away (the generator then
+   * ends or throws; the caller decides whether to watch again).
+   */
+  async *events(filters: Record<string, string[]>, options: { signal?: AbortSignal } = {}): AsyncGenerator<DockerEvent> {
+    const response = await this.stream('GET', '/events', { query: { filters: JSON.stringify(filters) }, signal: options.signal });
+    try {
+      for await (const line of jsonLines(response)) yield line as DockerEvent;
     } finally {
       response.destroy();
     }

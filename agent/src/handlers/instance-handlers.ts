@@ -2,6 +2,7 @@ import { InvalidInputError, NotSupportedError } from '@krint/engine-sdk';
 import type { Engine, EnginePlugin } from '@krint/engine-sdk';
 import type { ContainerStats, ContainerStatus } from '../protocol/commands.js';
 import { containerStatus, createInstanceContainer, discoverResources, removeContainer, removeVolume, restartContainer, startContainer, stopContainer } from '../docker/containers.js';
+import { watchContainerEvents } from '../docker/events.js';
 import { pullImage } from '../docker/images.js';
 import { containerStats } from '../docker/stats.js';
 import { waitUntilReady } from '../readiness.js';
@@ -111,7 +112,11 @@ export const instanceStreams = {
   'image.pull'(context, args, signal) {
     return pullImage(context.docker, args.image, signal);
   },
-} satisfies Pick<StreamHandlers, 'image.pull'>;
+
+  'events.watch'(context, _args, signal) {
+    return watchContainerEvents(context.docker, signal);
+  },
+} satisfies Pick<StreamHandlers, 'image.pull' | 'events.watch'>;
 
 /** The engine's plugins with these ids; an unknown id is refused (never silently dropped). */
 function pickPlugins(engine: Engine, ids: readonly string[]): EnginePlugin[] {

@@ -187,6 +187,7 @@ const ITEM_SIZE: { readonly [K in StreamName]: (item: StreamItem<K>) => number }
   'logs.follow': logBatchSize,
   'backup.dump': (chunk: DumpChunk) => chunk.data.byteLength,
   'exec.attach': smallItem,
+  'events.watch': smallItem,
 };
 
 /**

@@ -36,6 +36,8 @@ export class NodeProcess {
   #wake: (() => void) | undefined;
   #connectedSince: Date | undefined;
   #lastError: string | undefined;
+  /** The id the control plane registered this node under (the token's, when Node__Id is unset). */
+  #registeredId: string | undefined;
 
   constructor(options: NodeProcessOptions) {
     this.#options = options;
@@ -76,6 +78,11 @@ export class NodeProcess {
     return this.#state;
   }
 
+  /** The id this node is known by: the one it was registered under, or `Node__Id` (or this run's) before that. */
+  get nodeId(): string {
+    return this.#registeredId ?? this.#options.config.nodeId;
+  }
+
   get healthPort(): number | undefined {
     const address = this.#health?.address();
     return typeof address === 'object' && address ? address.port : undefined;
@@ -85,13 +92,15 @@ export class NodeProcess {
   async start(): Promise<void> {
     const { config, logger } = this.#options;
     if (config.nodeIdGenerated) {
-      logger.warn(`Node__Id is not set; this run uses the generated id ${config.nodeId}. Set Node__Id to keep the node's identity across restarts.`);
+      logger.warn(
+        `Node__Id is not set. With a token from "Add node" the node takes the id that token was made for (logged once registered); with a pre-shared token this run uses the generated id ${config.nodeId}. Set Node__Id to keep the node's identity explicit across restarts.`,
+      );
     }
     this.#health = createServer((request, response) => {
       if (request.method === 'GET' && request.url?.split('?')[0] === '/health') {
         const connected = this.#state === 'connected';
         response.writeHead(connected ? 200 : 503, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ status: connected ? 'connected' : this.#state, nodeId: config.nodeId, name: config.name, connectedSince: this.#connectedSince?.toISOString() ?? null, lastError: this.#lastError ?? null }));
+        response.end(JSON.stringify({ status: connected ? 'connected' : this.#state, nodeId: this.nodeId, name: config.name, connectedSince: this.#connectedSince?.toISOString() ?? null, lastError: this.#lastError ?? null }));
         return;
       }
       response.writeHead(404).end();
@@ -152,7 +161,7 @@ export class NodeProcess {
     const { config, logger, executor } = this.#options;
     try {
       const info = await executor.run('agent.info', {});
-      const registration: NodeRegistration = { ...info, nodeId: config.nodeId, name: config.name, ...(config.publicHost ? { publicHost: config.publicHost } : {}) };
+      const registration: NodeRegistration = { ...info, nodeId: this.nodeId, name: config.name, nodeIdGenerated: config.nodeIdGenerated && this.#registeredId === undefined, ...(config.publicHost ? { publicHost: config.publicHost } : {}) };
       const result = await this.#connection.invoke<RegistrationResult>(NodeHubMethods.register, registration);
       if (!result.accepted) {
         this.#lastError = result.reason;
@@ -160,10 +169,15 @@ export class NodeProcess {
         await this.#connection.stop();
         return;
       }
+      if (result.nodeId !== this.nodeId) {
+        // Only with Node__Id unset: the control plane refuses a configured id that is not the token's.
+        logger.warn(`The control plane registered this node under ${result.nodeId}, the id its token was made for (not this run's generated ${this.nodeId}). Set Node__Id=${result.nodeId} to say so explicitly.`);
+      }
+      this.#registeredId = result.nodeId;
       this.#state = 'connected';
       this.#connectedSince = new Date();
       this.#lastError = undefined;
-      logger.info(`${how === 'connected' ? 'Connected' : 'Reconnected'} and registered as "${config.name}" (${config.nodeId}).`);
+      logger.info(`${how === 'connected' ? 'Connected' : 'Reconnected'} and registered as "${config.name}" (${this.nodeId}).`);
     } catch (error) {
       this.#lastError = error instanceof Error ? error.message : String(error);
       logger.error(`Registration failed: ${this.#lastError}`);

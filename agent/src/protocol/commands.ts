@@ -227,6 +227,30 @@ export interface StreamMap {
   'backup.dump': { args: Addressed; item: DumpChunk };
   /** An interactive shell; the first item carries the session id for `exec.input`/`exec.resize`. */
   'exec.attach': { args: { readonly containerId: string; readonly command?: readonly string[]; readonly columns: number; readonly rows: number }; item: ExecOutput };
+  /**
+   * What happens to the host's Krint containers ({@link CONTAINER_EVENT_ACTIONS}), whoever caused
+   * it (Krint, a person with the docker CLI, the kernel's OOM killer), as it happens, until
+   * cancelled. Never ends on its own while Docker answers.
+   */
+  'events.watch': { args: Record<string, never>; item: ContainerEvent };
+}
+
+/** The Docker container events that change what a user sees of an instance. */
+export const CONTAINER_EVENT_ACTIONS = ['start', 'die', 'stop', 'oom', 'destroy'] as const;
+export type ContainerEventAction = (typeof CONTAINER_EVENT_ACTIONS)[number];
+
+/** A container of an instance changed, with the state it is in after the change. */
+export interface ContainerEvent {
+  /** The container's `krint.instance` label. */
+  readonly instanceId: string;
+  readonly containerId: string;
+  readonly action: ContainerEventAction;
+  /** The container's state just after the event (`missing` once destroyed). */
+  readonly state: ContainerState;
+  /** The exit code Docker reported with a `die`; null otherwise. */
+  readonly exitCode: number | null;
+  /** When Docker saw it (ISO 8601). */
+  readonly at: string;
 }
 
 /**

@@ -111,8 +111,14 @@ export interface UploadRequest {
 export type Envelope<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: WireError };
 
 export interface NodeRegistration extends AgentInfo {
-  /** Stable GUID of the node (`Node__Id`). */
+  /** Stable GUID of the node (`Node__Id`), or one generated for this run (see `nodeIdGenerated`). */
   readonly nodeId: string;
+  /**
+   * `Node__Id` is unset and `nodeId` was generated for this run. With a token from "Add node" the
+   * control plane then registers the node under the id that token was made for, and says so in
+   * its answer; a configured `Node__Id` that differs from the token's is refused instead.
+   */
+  readonly nodeIdGenerated?: boolean;
   /** Display name (`Node__Name`, the machine name by default). */
   readonly name: string;
   /**
@@ -130,5 +136,6 @@ export function isPublicHost(value: string): boolean {
 }
 
 export type RegistrationResult =
+  /** `nodeId` is the id the node is registered under; the node uses it from then on. */
   | { readonly accepted: true; readonly nodeId: string }
   | { readonly accepted: false; readonly reason: string };

@@ -238,6 +238,7 @@ export const streamValidators: StreamValidators = {
   'logs.follow': object({ containerId: id, tail: int(0, 100_000), follow: bool }),
   'backup.dump': addressed({}),
   'exec.attach': object({ containerId: id, command: optional(array(str({ min: 1, max: 4096 }), 64)), columns: int(1, 1000), rows: int(1, 1000) }),
+  'events.watch': object({}),
 };
 
 export const uploadValidators: UploadValidators = {

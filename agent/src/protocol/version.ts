@@ -10,5 +10,8 @@
  *   (`LogBatch`, one per read of the Docker log), not single lines.
  * - 2.1: `instance.discover` (the containers and volumes of one installation, for reconciliation)
  *   and `volume.remove` (an orphaned volume).
+ * - 2.2: `events.watch` streams the host's container events (start, die, stop, oom, destroy of
+ *   containers with Krint's labels). A registration says whether its `nodeId` was generated
+ *   (`nodeIdGenerated`); the answer's `nodeId` is the id the node is registered under.
  */
-export const PROTOCOL_VERSION = { major: 2, minor: 1 } as const;
+export const PROTOCOL_VERSION = { major: 2, minor: 2 } as const;

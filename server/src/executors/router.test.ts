@@ -23,7 +23,7 @@ function pingExecutor(agentTime: number): CommandExecutor {
 
 describe('ExecutorRouter', () => {
   it('routes local and node hosts, and fails fast for a node that is not connected', async () => {
-    const router = new ExecutorRouter(pingExecutor(1), (id) => (id === 'n1' ? 'edge-box' : null));
+    const router = new ExecutorRouter(pingExecutor(1), (id) => (id === 'n1' ? { name: 'edge-box', revoked: false } : id === 'n2' ? { name: 'gone-box', revoked: true } : null));
     expect((await router.for(null).run('agent.ping', { sentAt: 5 })).agentTime).toBe(1);
     expect(() => router.for('n1')).toThrow(NodeOfflineError);
     expect(() => router.for('n1')).toThrow(/Node "edge-box" is not connected/);
@@ -32,6 +32,9 @@ describe('ExecutorRouter', () => {
     expect((await router.for('n1').run('agent.ping', { sentAt: 5 })).agentTime).toBe(2);
     unregister();
     expect(() => router.for('n1')).toThrow(NodeOfflineError);
+    // A revoked node says so, and how to attach or forget its instances.
+    expect(() => router.for('n2')).toThrow(/Node "gone-box" was revoked.*same Node__Id.*forgetInstance/);
+    expect(() => router.for('n2')).toThrow(expect.objectContaining({ revoked: true }));
   });
 
   it('reports a missing local host as unavailable', () => {

@@ -4,6 +4,11 @@ import { NodeOfflineError, toDomainError, UnavailableError } from '../errors.js'
 /** The host an instance runs on: the control plane's own Docker (`null`) or a node id. */
 export type HostId = string | null;
 
+export interface NodeDescription {
+  readonly name: string;
+  readonly revoked: boolean;
+}
+
 /**
  * Picks the executor for a host. The control plane's own Docker host uses the in-process agent;
  * nodes register a hub-backed executor while they are connected. A call for a node that is not
@@ -16,8 +21,8 @@ export class ExecutorRouter {
 
   constructor(
     local: CommandExecutor | null,
-    /** Resolves a node id to its display name for error messages. */
-    private readonly nodeName: (nodeId: string) => string | null = () => null,
+    /** What error messages say about a node: its display name and whether it was revoked. */
+    private readonly describeNode: (nodeId: string) => NodeDescription | null = () => null,
   ) {
     this.#local = local ? withTypedErrors(local) : null;
   }
@@ -50,7 +55,10 @@ export class ExecutorRouter {
       return this.#local;
     }
     const executor = this.#nodes.get(host);
-    if (!executor) throw new NodeOfflineError(host, this.nodeName(host));
+    if (!executor) {
+      const node = this.describeNode(host);
+      throw new NodeOfflineError(host, node?.name ?? null, node?.revoked ?? false);
+    }
     return executor;
   }
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { HubServer } from '@krint/signalr';
 import { HubConnectionBuilder, HttpTransportType, LogLevel } from '@microsoft/signalr';
-import { createAgent, type Agent, type DumpChunk, type InstanceAddress } from '@krint/agent';
+import { createAgent, PROTOCOL_VERSION, type Agent, type DumpChunk, type InstanceAddress } from '@krint/agent';
 import { NodeProcess, readNodeConfig, type NodeLogger } from '@krint/agent/node';
 import { requireImage } from '@krint/engine-sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,7 +67,7 @@ describe('node hub', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function startNode(token: string, nodeId = randomUUID()): Promise<NodeProcess> {
+  async function startNode(token: string, nodeId: string = randomUUID()): Promise<NodeProcess> {
     const config = readNodeConfig({ Node__ControlPlaneUrl: url, Node__Token: token, Node__Id: nodeId, Node__Name: `test-${nodeId.slice(0, 6)}`, Node__HealthPort: '0', Node__HealthHost: '127.0.0.1' });
     const node = new NodeProcess({ config, executor: agent.executor, logger, backoff: { initialMs: 100, maxMs: 400 } });
     nodes.push(node);
@@ -99,7 +99,7 @@ describe('node hub', () => {
     const ping = await router.for(nodeId).run('agent.ping', { sentAt: 42 });
     expect(ping.sentAt).toBe(42);
     const row = await orm.em.fork().findOneOrFail(Node, { id: nodeId });
-    expect(row.details).toMatchObject({ protocolVersion: '2.1' });
+    expect(row.details).toMatchObject({ protocolVersion: `${PROTOCOL_VERSION.major}.${PROTOCOL_VERSION.minor}` });
     expect(row.tokenHash).toBe(hashNodeToken(ALLOWED_TOKEN));
   });
 
@@ -198,7 +198,7 @@ describe('node hub', () => {
     const em = orm.em.fork();
     const row = em.create(Node, { name: `revocable-${randomUUID().slice(0, 6)}`, tokenHash: hashNodeToken(secret) });
     await em.flush();
-    const node = await startNode(secret);
+    const node = await startNode(secret, row.id);
     await until(() => router.isConnected(row.id));
     await em.removeAndFlush(row);
     expect(nodeHub.disconnect(row.id, 'The node token was revoked.')).toBe(1);

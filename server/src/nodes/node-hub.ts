@@ -1,10 +1,10 @@
 import { Hub, HubError, type HubCallContext, type HubServerOptions, type MappedHub } from '@krint/signalr';
 import { isPublicHost, NodeHubMethods, PROTOCOL_VERSION, STREAM_BATCH_BYTES, type NodeRegistration, type RegistrationResult } from '@krint/agent';
 import type { KrintOrm } from '../db/orm.js';
-import { Node } from '../db/entities.js';
+import { Instance, Node } from '../db/entities.js';
 import type { ExecutorRouter } from '../executors/router.js';
 import { HubExecutor, UploadRegistry } from './hub-executor.js';
-import { matchNodeToken, type TokenOwner } from './node-tokens.js';
+import { matchNodeToken, REVOKED_TOKEN_HASH, type TokenOwner } from './node-tokens.js';
 
 /** What the hub knows about a connected node, kept in the connection's items. */
 const NODE_ID_ITEM = 'krint.nodeId';
@@ -17,8 +17,17 @@ const UNREGISTER_ITEM = 'krint.unregister';
  */
 export const NODE_HUB_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 
-/** A node connected and registered (`online`), or went away. */
-export type NodeChangedListener = (nodeId: string, online: boolean, name: string) => void;
+/**
+ * A node registered (`online`), its connection went away (`offline`), its token was revoked
+ * (`revoked`, its connection closed with it) or it was forgotten (`deleted`).
+ */
+export interface NodeChange {
+  readonly nodeId: string;
+  readonly name: string;
+  readonly status: 'online' | 'offline' | 'revoked' | 'deleted';
+}
+
+export type NodeChangedListener = (change: NodeChange) => void;
 
 export interface NodeHubOptions {
   readonly orm: KrintOrm;
@@ -75,6 +84,17 @@ export class NodeHub {
     this.#listeners.push(listener);
   }
 
+  /** Tells every listener about a change; the node service announces revocations and deletions. */
+  announce(change: NodeChange): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.#options.log?.(`A listener failed on node ${change.nodeId} going ${change.status}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+
   /** Call with what `HubServer.mapHub` returned, so revocations can reach live connections. */
   bind(mapped: MappedHub<NodeCaller>): void {
     this.#mapped = mapped;
@@ -112,9 +132,6 @@ export class NodeHub {
       };
     }
     const em = this.#options.orm.em.fork();
-    // A created token names its node row; an allow-list token lets the node bring its own id.
-    const nodeId = owner.kind === 'node' ? owner.nodeId : registration.nodeId;
-    let node = await em.findOne(Node, { id: nodeId });
     const details = {
       machineName: registration.machineName,
       os: registration.os,
@@ -126,16 +143,26 @@ export class NodeHub {
       // Where users reach the node's databases: what the node says, or where it connected from.
       publicHost: registration.publicHost ?? owner.remoteAddress ?? registration.machineName,
     };
-    if (!node) {
-      if (owner.kind === 'node') return { accepted: false, reason: 'This node was removed from the control plane.' };
-      const name = await uniqueNodeName(em, registration.name, nodeId);
-      node = em.create(Node, { id: nodeId, name, tokenHash: owner.tokenHash, details });
+    let node: Node;
+    if (owner.kind === 'node') {
+      const identity = await this.#identify(em, owner.nodeId, registration);
+      if ('refused' in identity) {
+        this.#options.log?.(`Refused a node registration from ${registration.machineName}: ${identity.refused}`);
+        return { accepted: false, reason: identity.refused };
+      }
+      node = identity.node;
+      node.details = details;
     } else {
-      if (owner.kind === 'allow-list' && node.tokenHash !== owner.tokenHash) {
+      // An allow-list token lets the node bring its own id.
+      const nodeId = registration.nodeId;
+      const existing = await em.findOne(Node, { id: nodeId });
+      if (existing && existing.tokenHash !== owner.tokenHash) {
         return { accepted: false, reason: `Node ${nodeId} is registered with a different token.` };
       }
+      node = existing ?? em.create(Node, { id: nodeId, name: await uniqueNodeName(em, registration.name, nodeId), tokenHash: owner.tokenHash, details });
       node.details = details;
     }
+    const nodeId = node.id;
     node.lastSeenAt = new Date();
     await em.flush();
 
@@ -152,8 +179,42 @@ export class NodeHub {
     context.items.set(NODE_ID_ITEM, nodeId);
     context.items.set(UNREGISTER_ITEM, this.#options.router.registerNodeExecutor(nodeId, executor));
     this.#options.log?.(`Node "${node.name}" (${nodeId}) registered from ${registration.machineName}.`);
-    for (const listener of this.#listeners) listener(nodeId, true, node.name);
+    this.announce({ nodeId, name: node.name, status: 'online' });
     return { accepted: true, nodeId };
+  }
+
+  /**
+   * Which node row a token from "Add node" admits. The token was made for one row, and the node
+   * is that node when its `Node__Id` matches or is unset (generated for the run: the node then
+   * takes the token's id, which the answer carries and the node logs). A `Node__Id` naming a
+   * revoked node is that node coming back: it takes over the new, never-used entry's token and
+   * name, and its instances are attached again. Any other `Node__Id` is refused, on both sides in
+   * the same words, rather than registered under an id the node does not know it has.
+   */
+  async #identify(em: ReturnType<KrintOrm['em']['fork']>, tokenNodeId: string, registration: NodeRegistration): Promise<{ node: Node } | { refused: string }> {
+    const tokenNode = await em.findOne(Node, { id: tokenNodeId });
+    if (!tokenNode) return { refused: 'This node was removed from the control plane.' };
+    if (registration.nodeId === tokenNodeId) return { node: tokenNode };
+    if (registration.nodeIdGenerated === true) {
+      this.#options.log?.(`Node "${tokenNode.name}" has no Node__Id; it is registered under ${tokenNodeId}, the id its token was made for.`);
+      return { node: tokenNode };
+    }
+    const claimed = await em.findOne(Node, { id: registration.nodeId });
+    const mismatch = `This token was made for node "${tokenNode.name}" (${tokenNodeId}), but the node's Node__Id is ${registration.nodeId}. Set Node__Id=${tokenNodeId} (as in the snippet "Add node" showed) or leave it unset.`;
+    if (!claimed || claimed.tokenHash !== REVOKED_TOKEN_HASH) return { refused: mismatch };
+    const unused = tokenNode.lastSeenAt === null && (await em.count(Instance, { nodeId: tokenNodeId })) === 0;
+    if (!unused) return { refused: `${mismatch} (Node ${registration.nodeId} was revoked; it can come back only with a token from a new, unused "Add node".)` };
+    const previousName = claimed.name;
+    claimed.tokenHash = tokenNode.tokenHash;
+    em.remove(tokenNode);
+    await em.flush();
+    claimed.name = tokenNode.name;
+    const instances = await em.count(Instance, { nodeId: claimed.id });
+    this.#options.log?.(
+      `Revoked node "${previousName}" (${claimed.id}) is back with the token made for "${tokenNode.name}", and takes that name; its ${instances} instance(s) are attached again.`,
+    );
+    this.announce({ nodeId: tokenNodeId, name: tokenNode.name, status: 'deleted' });
+    return { node: claimed };
   }
 
   async #disconnected(context: HubCallContext<NodeCaller>): Promise<void> {
@@ -168,7 +229,9 @@ export class NodeHub {
       await em.flush();
     }
     this.#options.log?.(`Node ${nodeId} disconnected.`);
-    for (const listener of this.#listeners) listener(nodeId, false, node?.name ?? nodeId);
+    // A revoked node's disconnection was announced by the revocation itself, and a connection
+    // replaced by a newer one of the same node leaves the node online.
+    if (node && node.tokenHash !== REVOKED_TOKEN_HASH && !this.#options.router.isConnected(nodeId)) this.announce({ nodeId, name: node.name, status: 'offline' });
   }
 }
 
@@ -191,6 +254,7 @@ function describeBadRegistration(registration: unknown): string | null {
   for (const field of ['machineName', 'os', 'arch', 'dockerVersion', 'krintVersion', 'protocolVersion']) {
     if (typeof r[field] !== 'string') return `The registration field "${field}" must be a string.`;
   }
+  if (r.nodeIdGenerated !== undefined && typeof r.nodeIdGenerated !== 'boolean') return 'The registration field "nodeIdGenerated" must be a boolean when present.';
   if (!Array.isArray(r.engines) || !r.engines.every((engine) => typeof engine === 'string')) return 'The registration field "engines" must be a list of engine ids.';
   if (r.publicHost !== undefined && r.publicHost !== null && (typeof r.publicHost !== 'string' || !isPublicHost(r.publicHost))) {
     return 'The registration field "publicHost" must be a host name or an IP address (Node__PublicHost).';

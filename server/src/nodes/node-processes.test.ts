@@ -1,16 +1,15 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { requireImage } from '@krint/engine-sdk/testing';
 import { createClient, type Client } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphqlTestClient, type Data } from '../testing/graphql-client.js';
+import { adminAuthorization, freePort, startKrint as start, stopKrint as stop, until, type KrintProcess as Proc } from '../testing/krint-processes.js';
 
 /**
  * Nodes as users run them: a control plane process and node processes (`node bin/krint.mjs` with
@@ -18,57 +17,10 @@ import { graphqlTestClient, type Data } from '../testing/graphql-client.js';
  * is driven through GraphQL, as a user or the web client would.
  */
 const run = promisify(execFile);
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ready = (await requireImage('postgres:15')) && (await requireImage('postgres:17'));
 const ADMIN_PASSWORD = `First-${randomUUID()}`;
 const ALLOW_LIST_TOKEN = `krn_allow_${randomUUID().replaceAll('-', '')}`;
 const DB_PASSWORD = `Node-pass-${randomUUID().slice(0, 8)}`;
-
-interface Proc {
-  child: ChildProcess;
-  output: string[];
-}
-
-function start(env: Record<string, string>, label: string): Proc {
-  const output: string[] = [];
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/krint.mjs')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const collect = (data: Buffer) => output.push(...data.toString().split('\n').filter(Boolean).map((line) => `[${label}] ${line}`));
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  return { child, output };
-}
-
-async function stop(proc: Proc | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => proc.child.once('exit', resolve));
-  proc.child.kill(signal);
-  await exited;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 /** TCP ports a process listens on, from /proc: its socket inodes matched against the tables. */
 function listeningPorts(pid: number): number[] {
@@ -171,18 +123,7 @@ describe.skipIf(!ready)('nodes as separate processes', () => {
     port = await freePort();
     base = `http://127.0.0.1:${port}`;
     await startControlPlane();
-    const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
-    expect(login.status).toBe(200);
-    const { csrfToken } = (await login.json()) as { csrfToken: string };
-    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-    const tokenResponse = await fetch(`${base}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', cookie, 'x-krint-csrf': csrfToken },
-      body: JSON.stringify({ query: 'mutation($at: DateTime!) { createApiToken(name: "node-tests", role: ADMIN, expiresAt: $at) { __typename ... on CreatedApiToken { token } ... on Error { message } } }', variables: { at: new Date(Date.now() + 86_400_000).toISOString() } }),
-    });
-    const token = ((await tokenResponse.json()) as Data).data.createApiToken.token as string;
-    expect(token).toBeTruthy();
-    authorization = `Bearer ${token}`;
+    authorization = await adminAuthorization(base, ADMIN_PASSWORD);
   }, 120_000);
 
   afterAll(async () => {
@@ -336,6 +277,11 @@ describe.skipIf(!ready)('nodes as separate processes', () => {
     const backup = gql(`mutation { backupNow(instanceId: "${instanceId}") { __typename ... on Backup { status } ... on Error { message } } }`);
     await until('pg_dump to wait for the table', async () => (await locksOnItems(false)) > 0, 10_000);
     await stop(nodes.get('edge-a'), 'SIGKILL');
+    // The dump whose caller died is ended inside the container at once, not left waiting for the
+    // lock and then dumping for nobody.
+    const killedAt = Date.now();
+    await until('pg_dumpall to be ended in the container', async () => !/pg_dump/.test((await run('docker', ['top', container, '-o', 'pid,args'])).stdout), 10_000);
+    expect(Date.now() - killedAt).toBeLessThan(2_000);
     const result = await backup;
     expect(result.backupNow.__typename).toMatch(/Error$/);
     await holder;

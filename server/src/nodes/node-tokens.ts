@@ -8,6 +8,12 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
  */
 export const NODE_TOKEN_PREFIX = 'krn_';
 
+/**
+ * A revoked node keeps its row (its instances still name it) but no token can match this hash:
+ * stored hashes are compared only when their length equals a SHA-256 hex digest.
+ */
+export const REVOKED_TOKEN_HASH = '';
+
 export function generateNodeToken(): string {
   return `${NODE_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
 }

@@ -7,7 +7,7 @@ import { Instance, type InstanceStatus, Node } from '../db/entities.js';
 import type { KrintOrm } from '../db/orm.js';
 import { ConflictError, describeError, NotFoundError } from '../errors.js';
 import type { ExecutorRouter } from '../executors/router.js';
-import type { KrintPubSub } from '../graphql/pubsub.js';
+import type { InstanceState, KrintPubSub } from '../graphql/pubsub.js';
 import type { Vault } from '../vault/index.js';
 import type { ActivityLog } from './activity.js';
 import type { FaultPoints } from './fault-points.js';
@@ -121,9 +121,9 @@ export async function audited<T>(
   }
 }
 
-/** Publishes an instance event for `instanceEvents` subscribers. */
-export function publishInstanceEvent(deps: ServiceDeps, instanceId: string, kind: string, message: string): void {
-  deps.pubsub.publish('instance.event', { instanceId, kind, message, at: new Date() });
+/** Publishes an instance event for `instanceEvents` subscribers, with the instance's new state when known. */
+export function publishInstanceEvent(deps: Pick<ServiceDeps, 'pubsub'>, instanceId: string, kind: string, message: string, state: InstanceState | null = null): void {
+  deps.pubsub.publish('instance.event', { instanceId, kind, message, at: new Date(), state });
 }
 
 /** Display name of a node for error messages (null when unknown). */

@@ -33,7 +33,7 @@ export function createServices(deps: ServiceDeps, log: (message: string) => void
   const files = new BackupFiles(deps.config.backups.directory);
   const backups = new BackupService(deps, files);
   const instances = new InstanceService(deps, files);
-  const nodeHub = new NodeHub({ orm: deps.orm, router: deps.executors, allowList: readNodeTokenAllowList() });
+  const nodeHub = new NodeHub({ orm: deps.orm, router: deps.executors, allowList: readNodeTokenAllowList(), log });
   return {
     deps,
     instances,
@@ -44,7 +44,7 @@ export function createServices(deps: ServiceDeps, log: (message: string) => void
     shells: new ShellService(deps),
     dashboard: new DashboardService(deps, instances),
     nodeHub,
-    nodes: new NodeService(deps, nodeHub),
+    nodes: new NodeService(deps, nodeHub, files),
     reconciler: new Reconciler(deps, backups, log),
   };
 }

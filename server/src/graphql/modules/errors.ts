@@ -38,7 +38,11 @@ builder.objectType(NodeOfflineError, {
   name: 'NodeOfflineError',
   description: 'The instance runs on a node that is not connected.',
   interfaces: [ErrorInterface],
-  fields: (t) => ({ nodeId: t.exposeString('nodeId'), nodeName: t.exposeString('nodeName', { nullable: true }) }),
+  fields: (t) => ({
+    nodeId: t.exposeString('nodeId'),
+    nodeName: t.exposeString('nodeName', { nullable: true }),
+    revoked: t.exposeBoolean('revoked', { description: 'The node was revoked rather than merely disconnected; the message says how to attach or forget its instances.' }),
+  }),
 });
 
 builder.objectType(UnavailableError, {

@@ -1,4 +1,4 @@
-import type { AddedNode, NodeView } from '../../nodes/node-service.js';
+import type { AddedNode, DeletedNode, ForgottenInstance, NodeView } from '../../nodes/node-service.js';
 import { builder } from '../builder.js';
 import { stringEnum } from '../enum.js';
 
@@ -35,6 +35,34 @@ const AddedNodeRef = builder.objectRef<AddedNode & { view: NodeView }>('AddedNod
     node: t.field({ type: NodeRef, resolve: (added) => added.view }),
     token: t.exposeString('token'),
     composeSnippet: t.exposeString('composeSnippet'),
+    readmitted: t.exposeBoolean('readmitted', { description: 'The name was that of a revoked node: this is that node again, under its own id; its instances are attached again when it connects.' }),
+  }),
+});
+
+const ForgottenInstanceRef = builder.objectRef<ForgottenInstance>('ForgottenInstance').implement({
+  description: 'An instance Krint no longer knows. Its container and volume were not removed: they stay on the node\'s host.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    containerName: t.exposeString('containerName', { nullable: true }),
+    volumeName: t.exposeString('volumeName', { nullable: true }),
+    hostPort: t.exposeInt('hostPort', { nullable: true }),
+  }),
+});
+
+const DeletedNodeRef = builder.objectRef<DeletedNode>('DeletedNode').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    forgottenInstances: t.field({ type: [ForgottenInstanceRef], resolve: (deleted) => [...deleted.forgottenInstances] }),
+    warning: t.exposeString('warning', { nullable: true, description: 'What stays on the node\'s host (containers, volumes, ports), in words; null when nothing does.' }),
+  }),
+});
+
+const ForgetInstanceResultRef = builder.objectRef<{ forgotten: ForgottenInstance; warning: string }>('ForgetInstanceResult').implement({
+  fields: (t) => ({
+    instance: t.field({ type: ForgottenInstanceRef, resolve: (result) => result.forgotten }),
+    warning: t.exposeString('warning', { description: 'What stays on the node\'s host, in words.' }),
   }),
 });
 
@@ -65,7 +93,7 @@ builder.queryFields((t) => ({
 
 builder.mutationFields((t) => ({
   addNode: t.field({
-    description: 'Creates a node entry and its token (shown once) with a compose snippet built from Krint__PublicUrl.',
+    description: 'Creates a node entry and its token (shown once) with a compose snippet built from Krint__PublicUrl. The name of a revoked node re-admits that node (same id, new token; `readmitted`).',
     type: AddedNodeRef,
     args: { name: t.arg.string({ required: true }) },
     errors: { directResult: true },
@@ -80,5 +108,21 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     errors: { directResult: true },
     resolve: (_root, args, ctx) => ctx.services.nodes.revoke(String(args.id), ctx.actor),
+  }),
+  deleteNode: t.field({
+    description:
+      'Forgets a node that is not connected (revoke it first if it is); its name is free again. A node with instances is refused unless `forgetInstances`: then Krint forgets them too, but their containers and volumes stay on that host (`warning` names them).',
+    type: DeletedNodeRef,
+    args: { id: t.arg.id({ required: true }), forgetInstances: t.arg.boolean({ defaultValue: false }) },
+    errors: { directResult: true },
+    resolve: (_root, args, ctx) => ctx.services.nodes.delete(String(args.id), args.forgetInstances ?? false, ctx.actor),
+  }),
+  forgetInstance: t.field({
+    description:
+      "Drops Krint's record of an instance whose node is not connected (revoked or away) without reaching its host: its container and volume stay there (`warning` names them). Backups are kept unless `deleteBackups`. Instances Krint can reach are deleted with `deleteInstance`.",
+    type: ForgetInstanceResultRef,
+    args: { id: t.arg.id({ required: true }), deleteBackups: t.arg.boolean({ defaultValue: false }) },
+    errors: { directResult: true },
+    resolve: (_root, args, ctx) => ctx.services.nodes.forgetInstance(String(args.id), args.deleteBackups ?? false, ctx.actor),
   }),
 }));

@@ -6,7 +6,7 @@ import { CANCELLABLE_KINDS } from '../../services/progress.js';
 import type { Orphan } from '../../services/reconcile.js';
 import { builder } from '../builder.js';
 import { stringEnum } from '../enum.js';
-import { InstanceRef } from './instances.js';
+import { ContainerStateEnum, InstanceRef } from './instances.js';
 
 const OperationKindEnum = stringEnum('OperationKind', OPERATION_KINDS);
 const OperationStateEnum = stringEnum('OperationState', OPERATION_STATES, 'RUNNING until it ends; INTERRUPTED when the control plane stopped meanwhile (the next start reconciles what it left).');
@@ -78,6 +78,12 @@ const InstanceEventRef = builder.objectRef<InstanceEvent>('InstanceEvent').imple
     kind: t.exposeString('kind'),
     message: t.exposeString('message'),
     at: t.expose('at', { type: 'DateTime' }),
+    state: t.field({
+      type: ContainerStateEnum,
+      nullable: true,
+      description: "The instance's `state` after this event, for the kinds that say it: `container` (Docker reported a change of its container, whoever caused it) and `node` (its node connected, disconnected or was revoked).",
+      resolve: (event) => event.state ?? null,
+    }),
   }),
 });
 
