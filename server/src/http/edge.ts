@@ -108,6 +108,8 @@ export const REQUEST_TIMEOUTS = {
   smallBodyMs: 15_000,
   /** Between two chunks of a large body (a backup upload), which may take as long as it keeps moving. */
   largeBodyIdleMs: 60_000,
+  /** How long the rest of a body answered before it was read is still read and dropped. */
+  lingerMs: 2_000,
 } as const;
 
 /**
@@ -116,9 +118,10 @@ export const REQUEST_TIMEOUTS = {
  * request, too short to be the only bound on a large upload); it stays as the outer bound. A
  * small body must arrive whole within `smallBodyMs`; a large one must never stall for
  * `largeBodyIdleMs`. On expiry the client gets 408 (if nothing was answered yet) and the
- * connection is closed. A request answered before its body was read (refused, unknown path)
- * has its connection closed once the answer is out, instead of reading the rest at the
- * client's pace.
+ * connection is closed. The rest of a body answered before it was read (a refusal, an unknown
+ * path) is read and dropped for at most `lingerMs`, so the client reads the answer instead of a
+ * reset (closing a socket with unread data resets it), and then the connection is closed rather
+ * than read at the client's pace.
  */
 export function watchRequestBody(request: IncomingMessage, response: ServerResponse, kind: 'small' | 'large'): void {
   const declared = request.headers['content-length'];
@@ -139,7 +142,11 @@ export function watchRequestBody(request: IncomingMessage, response: ServerRespo
   request.once('end', () => clearTimeout(timer));
   response.once('finish', () => {
     clearTimeout(timer);
-    if (!request.complete) request.socket.destroySoon();
+    if (request.complete) return;
+    request.resume();
+    const linger = setTimeout(() => request.socket.destroy(), REQUEST_TIMEOUTS.lingerMs);
+    request.once('end', () => clearTimeout(linger));
+    request.socket.once('close', () => clearTimeout(linger));
   });
   response.once('close', () => clearTimeout(timer));
 }
