@@ -48,22 +48,24 @@ reap "$1"`;
  * `sh -c WATCHDOG_SCRIPT krint-exec <id> <argv...>`: runs argv marked with `<id>` (stdin from
  * /dev/null, output as is) and exits with its status. Beside it, a watcher holds the exec's stdin
  * (explicitly: a background job's stdin is /dev/null otherwise) and reaps the command when that
- * stdin ends. When the command ends first, the watcher is stopped and holds nothing open, so the
- * exec ends with the command. Once reaping has begun the watcher ignores that stop: the first
- * process it signals may be the command itself, whose end would otherwise stop the watcher before
- * it reaches the command's children.
+ * stdin ends. When the command ends first, the script exits at once and the exec ends with it: the
+ * watcher holds only stdin, not the output, and the daemon closes that stdin when the exec's process
+ * exits, so the watcher then finds nothing marked and ends too.
+ *
+ * Nothing here signals a process by a pid remembered earlier: the database server forks a backend
+ * for every connection, so a pid freed a moment ago (a watcher gone early) can already belong to a
+ * PostgreSQL backend, and a TERM to it makes the postmaster restart the whole server. Only the
+ * marker, read from the process itself just before the signal, says what is ours.
  */
 export const WATCHDOG_SCRIPT = `${REAP_FUNCTION}
 id=$1; shift
 exec 3<&0
 ${EXEC_MARKER_VARIABLE}=$id "$@" 3<&- &
 command=$!
-{ while read -r _; do :; done; trap '' TERM; reap "$id"; } <&3 >/dev/null 2>&1 &
-watcher=$!
+{ while read -r _; do :; done; reap "$id"; } <&3 >/dev/null 2>&1 &
 exec 3<&-
-wait "$command"; status=$?
-kill "$watcher" 2>/dev/null
-exit $status`;
+wait "$command"
+exit $?`;
 
 /** A fresh marker value for one exec. */
 export function newExecMarker(): string {
