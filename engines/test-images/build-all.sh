@@ -28,6 +28,7 @@ ALL=(
   "postgres:16|build-postgres.sh 16"
   "postgres:17|build-postgres.sh 17"
   "postgres:18|build-postgres.sh 18"
+  "node:20-bookworm-slim|build-node.sh"
 )
 
 for w in ${wanted[@]+"${wanted[@]}"}; do

@@ -201,8 +201,15 @@ function composeSnippet(publicUrl: string, node: Node, token: string): string {
     `      Node__Token: ${token}`,
     `      Node__Id: ${node.id}`,
     `      Node__Name: ${JSON.stringify(node.name)}`,
+    '      # The host name or address users reach this machine\'s databases at (else: where the node connects from):',
+    '      # Node__PublicHost: db-host.example.com',
+    '      Docker__Network: krint',
     '    volumes:',
     '      - /var/run/docker.sock:/var/run/docker.sock',
+    '    networks: [krint]',
+    'networks:',
+    '  krint:',
+    '    name: krint',
     '',
   ].join('\n');
 }
