@@ -65,7 +65,7 @@ describe('mariadb backup', () => {
     ]);
     expect(dump.env).toEqual({ MYSQL_PWD: 'Secret-pass.1' });
     const restore = mariadbBackup.restoreCommand(context);
-    expect(restore.argv[2]).toMatch(/\| mariadb --user=root$/);
+    expect(restore.argv[2]).toMatch(/\| mariadb --binary-mode --user=root$/);
     expect(restore.argv.join(' ')).not.toContain('Secret-pass.1');
   });
 

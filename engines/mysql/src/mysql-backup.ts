@@ -1,6 +1,7 @@
 import { assertCreatableName, assertSafePassword, type BackupSupport, type DumpContext } from '@krint/engine-sdk';
 import type { MysqlDialect } from './mysql-dialect.js';
 import { mysqlDialect } from './mysql-dialect.js';
+import { MysqlDumpScanner } from './mysql-dump-scanner.js';
 
 /**
  * Options every dump uses: a consistent InnoDB snapshot without locking writers, stored programs
@@ -31,18 +32,21 @@ export function familyBackup(dialect: MysqlDialect, userDumpOptions: readonly st
       env: passwordEnv(context),
     }),
     checkDumpHeader,
+    createDumpScanner: () => new MysqlDumpScanner(),
   };
 }
 
 /**
  * The restore pipeline: the dump from stdin, then the root password statement, into one client.
  * `pipefail` makes a failing `cat` fail the restore, and the client stops at the first error, so
- * a bad dump is a non-zero exit code.
+ * a bad dump is a non-zero exit code. `--binary-mode` makes the client take no command of its own
+ * but `DELIMITER` and `\C` (no `\!` or `system` shell, no `source`, no `tee`), whatever the dump
+ * holds and however its quotes are read; {@link MysqlDumpScanner} names such a line first.
  */
 export function restoreScript(dialect: MysqlDialect, user: string): string {
   const keepRootPassword =
     `ALTER USER IF EXISTS '${user}'@'localhost' IDENTIFIED BY '%s', '${user}'@'%%' IDENTIFIED BY '%s';`;
-  return `set -o pipefail; { cat; printf "\\n${keepRootPassword}\\n" "$MYSQL_PWD" "$MYSQL_PWD"; } | ${dialect.clientBinary} --user=${user}`;
+  return `set -o pipefail; { cat; printf "\\n${keepRootPassword}\\n" "$MYSQL_PWD" "$MYSQL_PWD"; } | ${dialect.clientBinary} --binary-mode --user=${user}`;
 }
 
 function rootUser(context: DumpContext): string {

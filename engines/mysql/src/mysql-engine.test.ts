@@ -64,7 +64,7 @@ describe('mysql backup', () => {
     expect(dump.argv.join(' ')).not.toContain('Secret-pass.1');
     const restore = mysqlBackup.restoreCommand(context);
     expect(restore.argv.slice(0, 2)).toEqual(['bash', '-c']);
-    expect(restore.argv[2]).toMatch(/^set -o pipefail; \{ cat; printf .*ALTER USER IF EXISTS 'root'@'localhost'.*\| mysql --user=root$/);
+    expect(restore.argv[2]).toMatch(/^set -o pipefail; \{ cat; printf .*ALTER USER IF EXISTS 'root'@'localhost'.*\| mysql --binary-mode --user=root$/);
     expect(restore.argv.join(' ')).not.toContain('Secret-pass.1');
     expect(restore.env).toEqual({ MYSQL_PWD: 'Secret-pass.1' });
     expect(mysqlBackup.fileExtension).toBe('sql');

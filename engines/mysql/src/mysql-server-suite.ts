@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -396,6 +396,18 @@ export async function serverSuite(options: ServerSuiteOptions): Promise<void> {
       expect(await clerk.countRows('app_db', 'notes')).toBe(1);
       await clerk.close();
       // The restore kept root's current password.
+      await engine.readiness.probe(target());
+    });
+
+    it('restores a dump that hides client commands from the scanner without running any of them', async () => {
+      // With NO_BACKSLASH_ESCAPES the client ends the string at the backslash, so the commands on
+      // the next lines are outside quotes; read with escapes on (as dumps are) they are inside.
+      const hidden = ["SET sql_mode = 'NO_BACKSLASH_ESCAPES';", "SELECT 'a\\';", '\\! touch /tmp/pwned-bang', 'system touch /tmp/pwned-system', "';", ''].join('\n');
+      expect(engine.backup!.createDumpScanner!().push(Buffer.from(hidden))).toBeNull();
+      const file = join(workDir, 'hidden.sql');
+      await writeFile(file, hidden);
+      await expect(execFromFile(container.id, engine.backup!.restoreCommand(dumpContext()), file)).rejects.toThrow(/Unknown command/);
+      for (const name of ['/tmp/pwned-bang', '/tmp/pwned-system']) await expect(container.exec(['test', '-e', name])).rejects.toThrow();
       await engine.readiness.probe(target());
     });
 

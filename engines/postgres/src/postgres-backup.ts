@@ -1,4 +1,6 @@
 import type { BackupSupport, DumpContext, ExecCommand } from '@krint/engine-sdk';
+import { randomBytes } from 'node:crypto';
+import { CONNECT_LINE, PsqlDumpScanner } from './postgres-dump-scanner.js';
 
 /**
  * Rewrites a `pg_dumpall` script on its way into `psql` so it loads into an instance that already
@@ -10,13 +12,20 @@ import type { BackupSupport, DumpContext, ExecCommand } from '@krint/engine-sdk'
  * - each dumped database replaces one of the same name (`DROP DATABASE IF EXISTS … WITH (FORCE)`
  *   before its `CREATE DATABASE`): a fresh instance already has its default database; the
  *   `postgres` database, which the dump never creates, is replaced just before it is loaded.
+ * - psql runs in restricted mode (`\restrict` with a key made for this restore, `KRINT_RESTRICT_KEY`)
+ *   from the first line to the last, except around each `\connect` line ({@link CONNECT_LINE}, and
+ *   nothing else on it): a meta-command anywhere
+ *   else (`\! id` runs a shell in the container) stops the restore, wherever psql finds it,
+ *   even where {@link PsqlDumpScanner} could not see it. The dump's own `\restrict` and
+ *   `\unrestrict` lines are dropped; their keys would not match.
  * Lines inside COPY data blocks are passed through untouched. Written for POSIX awk (mawk in
  * Debian images, busybox awk in Alpine ones).
  */
 export const RESTORE_FILTER_AWK = [
-  'BEGIN { root = ENVIRON["KRINT_ROOT_ROLE"]; q = "\\""; quotedRoot = q root q; globals = 1; incopy = 0 }',
+  'BEGIN { root = ENVIRON["KRINT_ROOT_ROLE"]; key = ENVIRON["KRINT_RESTRICT_KEY"]; q = "\\""; quotedRoot = q root q; globals = 1; incopy = 0; print "\\\\restrict " key }',
   'incopy { print; if ($0 == "\\\\.") incopy = 0; next }',
   '/^COPY .* FROM stdin;$/ { incopy = 1; print; next }',
+  '/^\\\\(un)?restrict / { next }',
   'globals && /^\\\\connect / { globals = 0 }',
   'globals && ($0 == "CREATE ROLE " root ";" || $0 == "CREATE ROLE " quotedRoot ";") { next }',
   'globals && (index($0, "ALTER ROLE " root " WITH ") == 1 || index($0, "ALTER ROLE " quotedRoot " WITH ") == 1) { next }',
@@ -40,6 +49,7 @@ export const RESTORE_FILTER_AWK = [
   '  print "DROP DATABASE IF EXISTS " q "postgres" q " WITH (FORCE);"',
   '  print "CREATE DATABASE " q "postgres" q " TEMPLATE template0;"',
   '}',
+  `/${CONNECT_LINE}/ { print "\\\\unrestrict " key; print; print "\\\\restrict " key; next }`,
   '{ print }',
 ].join('\n');
 
@@ -69,7 +79,8 @@ export function postgresRestoreCommand(context: DumpContext): ExecCommand {
   return {
     // template1, not postgres: the filter drops and recreates the `postgres` database.
     argv: ['bash', '-c', script, 'krint-restore', RESTORE_FILTER_AWK, '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...clientArgs(context), '--dbname=template1'],
-    env: { PGPASSWORD: context.rootPassword, KRINT_ROOT_ROLE: context.rootUser },
+    // The key only has to be unknown to whoever wrote the dump: new for every restore.
+    env: { PGPASSWORD: context.rootPassword, KRINT_ROOT_ROLE: context.rootUser, KRINT_RESTRICT_KEY: randomBytes(24).toString('hex') },
   };
 }
 
@@ -94,4 +105,5 @@ export const postgresBackup: BackupSupport = {
   dumpCommand: postgresDumpCommand,
   restoreCommand: postgresRestoreCommand,
   checkDumpHeader: checkPostgresDumpHeader,
+  createDumpScanner: () => new PsqlDumpScanner(),
 };

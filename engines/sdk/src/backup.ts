@@ -18,6 +18,18 @@ export interface DumpContext {
 }
 
 /**
+ * Reads a dump once, chunk by chunk as it streams past, and finds what the restore client would
+ * run other than SQL (psql's `\!`, the MySQL client's `system`): a dump is data, and a received
+ * one must not reach a shell in the container. Holds a few bytes of state, never the dump.
+ */
+export interface DumpScanner {
+  /** The next bytes of the dump. Returns why it must not be restored (naming the line), or null. */
+  push(chunk: Uint8Array): string | null;
+  /** The dump has ended. Returns a problem only the end reveals, or null. */
+  end(): string | null;
+}
+
+/**
  * Dumps run the engine's own tool inside the container, so the tool always matches the server
  * version, and stream through stdout; restores read the dump from stdin. Both are plain data so the
  * same definition works on the control plane's host and on a node.
@@ -34,4 +46,9 @@ export interface BackupSupport {
    * engine. Returns a reason when the file is not a dump, `null` when it looks right.
    */
   checkDumpHeader?(firstBytes: Uint8Array): string | null;
+  /**
+   * A fresh {@link DumpScanner} for one dump. Every upload and every restore passes the whole dump
+   * through one before anything runs. Absent when the restore tool takes no commands (archives, RDB).
+   */
+  createDumpScanner?(): DumpScanner;
 }

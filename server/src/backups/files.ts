@@ -1,4 +1,5 @@
 import { DUMP_CHUNK_BYTES, type DumpChunk } from '@krint/agent';
+import type { DumpScanner } from '@krint/engine-sdk';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -42,9 +43,10 @@ export class BackupFiles {
 
   /**
    * Writes `chunks` (raw bytes) to `file` atomically. `check` sees the first bytes once and may
-   * refuse the file; on any failure the partial file is removed and nothing is left.
+   * refuse the file; `scanner` sees every byte and may refuse it anywhere. On any failure the
+   * partial file is removed and nothing is left.
    */
-  async write(file: string, chunks: AsyncIterable<Uint8Array>, check?: (head: Buffer) => string | null): Promise<WrittenFile> {
+  async write(file: string, chunks: AsyncIterable<Uint8Array>, check?: (head: Buffer) => string | null, scanner?: DumpScanner): Promise<WrittenFile> {
     await mkdir(this.directory, { recursive: true });
     const finalPath = this.pathOf(file);
     const partialPath = path.join(this.directory, partialNameOf(file));
@@ -60,6 +62,8 @@ export class BackupFiles {
           if (problem) throw new InvalidDumpError(problem);
           checked = true;
         }
+        const unsafe = scanner?.push(chunk);
+        if (unsafe) throw new UnsafeDumpError(unsafe);
         await handle.write(chunk);
         sizeBytes += chunk.length;
       }
@@ -67,6 +71,8 @@ export class BackupFiles {
         const problem = check!(head);
         if (problem) throw new InvalidDumpError(problem);
       }
+      const unsafe = scanner?.end();
+      if (unsafe) throw new UnsafeDumpError(unsafe);
       if (sizeBytes === 0) throw new InvalidDumpError('The dump is empty.');
       await handle.sync();
       await handle.close();
@@ -84,6 +90,15 @@ export class BackupFiles {
   async *chunks(file: string): AsyncGenerator<DumpChunk> {
     const stream = this.open(file, DUMP_CHUNK_BYTES);
     for await (const chunk of stream) yield { data: chunk as Buffer };
+  }
+
+  /** Passes the whole file through `scanner`; returns its first problem, or null. */
+  async scan(file: string, scanner: DumpScanner): Promise<string | null> {
+    for await (const chunk of this.open(file, DUMP_CHUNK_BYTES)) {
+      const problem = scanner.push(chunk as Buffer);
+      if (problem) return problem;
+    }
+    return scanner.end();
   }
 
   open(file: string, highWaterMark = 64 * 1024): ReadStream {
@@ -130,6 +145,11 @@ export class BackupFiles {
 /** An uploaded or dumped file is not a dump of the expected engine. */
 export class InvalidDumpError extends Error {
   override readonly name = 'InvalidDumpError';
+}
+
+/** A dump holds something the restore client would run besides SQL (a shell command, say). */
+export class UnsafeDumpError extends Error {
+  override readonly name = 'UnsafeDumpError';
 }
 
 /** The bytes of protocol chunks, as received (no copy), for {@link BackupFiles.write}. */

@@ -5,7 +5,7 @@ import { ConflictError, describeError, UnavailableError } from '../errors.js';
 import { assertAllowed, audited, claimFor, handleFor, loadInstance, publishInstanceEvent, releaseInstance, type Actor, type InstanceHandle, type ServiceDeps } from '../services/context.js';
 import { reachAfterFirst } from '../services/fault-points.js';
 import type { OperationRun } from '../services/progress.js';
-import { BackupFiles, chunkBytes, InvalidDumpError } from './files.js';
+import { BackupFiles, chunkBytes, InvalidDumpError, UnsafeDumpError } from './files.js';
 
 /** Back up now, upload, list, restore and delete dumps. */
 export class BackupService {
@@ -104,9 +104,10 @@ export class BackupService {
       const file = this.files.newFileName(`${instance.slug}-upload`, support.fileExtension);
       let written;
       try {
-        written = await this.files.write(file, body, (head) => support.checkDumpHeader?.(new Uint8Array(head)) ?? null);
+        written = await this.files.write(file, body, (head) => support.checkDumpHeader?.(new Uint8Array(head)) ?? null, support.createDumpScanner?.());
       } catch (error) {
         if (error instanceof InvalidDumpError) throw new InvalidInputError(`The uploaded file is not a ${engine.displayName} dump: ${error.message}`, 'file');
+        if (error instanceof UnsafeDumpError) throw new InvalidInputError(`The uploaded dump would run more than SQL on restore, so it is not kept: ${error.message}`, 'file');
         throw error;
       }
       const em = this.deps.orm.em.fork();
@@ -140,8 +141,13 @@ export class BackupService {
     if (instance.engine !== backup.engine) {
       throw new InvalidInputError(`Backup ${backup.file} is a ${backup.engine} dump; instance "${instance.name}" runs ${instance.engine}.`, 'targetInstanceId');
     }
-    backupSupport(handle.engine);
+    const support = backupSupport(handle.engine);
     if ((await this.files.size(backup.file)) === null) throw new NotFoundError(`The file of backup ${backup.file} is missing from the backup directory.`);
+    // The whole file is read once before anything starts: it may have been uploaded before this
+    // check existed, or changed on disk since, and a refusal must leave the instance as it was.
+    const scanner = support.createDumpScanner?.();
+    const unsafe = scanner ? await this.files.scan(backup.file, scanner) : null;
+    if (unsafe) throw new InvalidInputError(`Backup ${backup.file} would run more than SQL on restore, so it is not restored: ${unsafe}`, 'backupId');
     const before = await claimFor(this.deps, instance.id, 'restore');
     let run: OperationRun;
     try {

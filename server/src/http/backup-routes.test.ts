@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { BUILT_IN_ENGINES } from '@krint/agent';
 import { requireImage } from '@krint/engine-sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphqlTestClient, type Data } from '../testing/graphql-client.js';
@@ -17,11 +18,13 @@ import { startServerProcess, type ServerProcess } from '../testing/server-proces
  * be left behind.
  */
 const run = promisify(execFile);
-const ready = await requireImage('postgres:15');
+const ready = (await requireImage('postgres:15')) && (await requireImage('mariadb:10.11'));
 const ADMIN_PASSWORD = 'Tq8-copper-willow-harbor-41';
 const DB_PASSWORD = `Upload-pass-${randomUUID().slice(0, 8)}`;
-const MAX_UPLOAD_BYTES = 1024 * 1024;
+/** Above a real MariaDB dump of a fresh instance (about 5.5 MB, its help tables). */
+const MAX_UPLOAD_BYTES = 8 * 1024 * 1024;
 const PORT_RANGE = [39460, 39479] as const;
+const MARIADB_PORT_RANGE = [39480, 39489] as const;
 const BOUNDARY = 'krint-test-boundary';
 /** Partial files a crashed run of Krint left behind, and files of the same shape that are not Krint's. */
 const STALE_PARTIAL = '.old-db-20260101T000000Z-a1b2c3.sql.partial';
@@ -60,7 +63,7 @@ interface RawOutcome {
   readonly response: string;
 }
 
-describe.skipIf(!ready)('backup routes against hostile clients (a control plane process, postgres:15)', () => {
+describe.skipIf(!ready)('backup routes against hostile clients (a control plane process, postgres:15 and mariadb:10.11)', () => {
   let folder: string;
   let backupsDir: string;
   let server: ServerProcess;
@@ -103,6 +106,21 @@ describe.skipIf(!ready)('backup routes against hostile clients (a control plane 
     });
   }
 
+  async function provision(engine: string, version: string, name: string): Promise<string> {
+    const provisioned = await ok(
+      `mutation($input: ProvisionInput!) { provisionInstance(input: $input) { __typename ... on Instance { id } ... on Error { message } } }`,
+      { input: { engine, version, name, defaultDatabase: 'shop', password: DB_PASSWORD } },
+    );
+    const id = provisioned.provisionInstance.id as string;
+    created.push(id);
+    await until(`the ${engine} instance to be ready`, async () => {
+      const data = await gql(`{ instance(id: "${id}") { ... on Instance { status statusDetail } } }`);
+      if (data.instance.status === 'FAILED') throw new Error(data.instance.statusDetail);
+      return data.instance.status === 'READY';
+    }, 180_000);
+    return id;
+  }
+
   function uploadPath(): string {
     return `/api/backups/upload?instanceId=${postgresId}`;
   }
@@ -142,7 +160,7 @@ describe.skipIf(!ready)('backup routes against hostile clients (a control plane 
     backupsDir = path.join(folder, 'backups');
     mkdirSync(backupsDir);
     for (const name of [STALE_PARTIAL, ...FOREIGN_FILES]) writeFileSync(path.join(backupsDir, name), 'left over');
-    writeFileSync(path.join(folder, 'krint.yaml'), `krint:\n  port_ranges:\n    postgres: ${PORT_RANGE[0]}-${PORT_RANGE[1]}\n`);
+    writeFileSync(path.join(folder, 'krint.yaml'), `krint:\n  port_ranges:\n    postgres: ${PORT_RANGE[0]}-${PORT_RANGE[1]}\n    mariadb: ${MARIADB_PORT_RANGE[0]}-${MARIADB_PORT_RANGE[1]}\n`);
     server = await startServerProcess({
       Auth__AdminPassword: ADMIN_PASSWORD,
       Backups__Directory: backupsDir,
@@ -161,17 +179,7 @@ describe.skipIf(!ready)('backup routes against hostile clients (a control plane 
     });
     authorization = `Bearer ${((await tokenResponse.json()) as Data).data.createApiToken.token as string}`;
 
-    const provisioned = await ok(
-      `mutation($input: ProvisionInput!) { provisionInstance(input: $input) { __typename ... on Instance { id } ... on Error { message } } }`,
-      { input: { engine: 'postgres', version: '15', name: 'upload target', defaultDatabase: 'shop', password: DB_PASSWORD } },
-    );
-    postgresId = provisioned.provisionInstance.id as string;
-    created.push(postgresId);
-    await until('the instance to be ready', async () => {
-      const data = await gql(`{ instance(id: "${postgresId}") { ... on Instance { status statusDetail } } }`);
-      if (data.instance.status === 'FAILED') throw new Error(data.instance.statusDetail);
-      return data.instance.status === 'READY';
-    }, 180_000);
+    postgresId = await provision('postgres', '15', 'upload target');
   }, 240_000);
 
   afterAll(async () => {
@@ -275,5 +283,95 @@ describe.skipIf(!ready)('backup routes against hostile clients (a control plane 
     expect(backup.sizeBytes).toBe(MAX_UPLOAD_BYTES);
     await ok(`mutation { deleteBackup(id: "${backup.id}") { __typename ... on Error { message } } }`);
     await expectAliveAndClean();
+  });
+
+  /** A real dump of each engine still restores; one with a client command is refused, and nothing runs. */
+  describe.each([
+    {
+      engine: 'postgres',
+      version: '15',
+      internalPort: 5432,
+      header: '--\n-- PostgreSQL database cluster dump\n--\n\n',
+      // Standard strings: the backslashes are data.
+      insert: "INSERT INTO notes VALUES ('C:\\temp \\! not a command')",
+      shell: '\\! touch /tmp/pwned',
+      refusal: /line 6: the psql meta-command "\\! touch \/tmp\/pwned" is not allowed/,
+    },
+    {
+      engine: 'mariadb',
+      version: '10.11',
+      internalPort: 3306,
+      header: '-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB, for debian-linux-gnu (x86_64)\n--\n',
+      insert: "INSERT INTO notes VALUES ('C:\\\\temp \\\\! not a command')",
+      shell: '\\! touch /tmp/pwned',
+      refusal: /line 4: the client command "\\!" is not allowed/,
+    },
+  ])('dumps that would run more than SQL ($engine)', ({ engine, version, internalPort, header, insert, shell, refusal }) => {
+    let instanceId: string;
+    let container: string;
+    let realBackup: { id: string; file: string };
+    const hostile = `${header}SELECT 1;\n${shell}\nSELECT 2;\n`;
+
+    async function pwned(): Promise<boolean> {
+      return run('docker', ['exec', container, 'test', '-e', '/tmp/pwned']).then(
+        () => true,
+        () => false,
+      );
+    }
+
+    async function upload(bytes: Buffer, name: string): Promise<Response> {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(bytes)]), name);
+      return fetch(`${base}/api/backups/upload?instanceId=${instanceId}`, { method: 'POST', body: form, headers: { authorization } });
+    }
+
+    beforeAll(async () => {
+      instanceId = engine === 'postgres' ? postgresId : await provision(engine, version, `${engine} restore target`);
+      container = (await run('docker', ['ps', '-q', '--filter', `label=krint.instance=${instanceId}`])).stdout.trim();
+      expect(container).not.toBe('');
+    }, 240_000);
+
+    it('still uploads and restores a real dump, backslashes in its data included', async () => {
+      await ok(`mutation { runQuery(instanceId: "${instanceId}", database: "shop", text: "CREATE TABLE notes (body text)") { __typename ... on Error { message } } }`);
+      await ok(`mutation($sql: String!) { runQuery(instanceId: "${instanceId}", database: "shop", text: $sql) { __typename ... on Error { message } } }`, { sql: insert });
+      // The engine's own dump command, run in the container by hand: the dump is what a user of
+      // that server would upload.
+      const engineDefinition = BUILT_IN_ENGINES.find((candidate) => candidate.id === engine)!;
+      const command = engineDefinition.backup!.dumpCommand({ version, rootUser: engineDefinition.rootUser, rootPassword: DB_PASSWORD, defaultDatabase: 'shop', internalPort });
+      const env = Object.keys(command.env ?? {}).flatMap((name) => ['-e', name]);
+      const dumped = await run('docker', ['exec', ...env, container, ...command.argv], { env: { ...process.env, ...command.env }, maxBuffer: 64 * 1024 * 1024, encoding: 'buffer' });
+      const bytes = dumped.stdout;
+      const uploaded = await upload(bytes, 'real.sql');
+      expect(uploaded.status, await uploaded.clone().text()).toBe(201);
+      realBackup = ((await uploaded.json()) as { backup: { id: string; file: string } }).backup;
+      await ok(`mutation { runQuery(instanceId: "${instanceId}", database: "shop", text: "DELETE FROM notes") { __typename ... on Error { message } } }`);
+      const restored = await ok(`mutation { restoreBackup(backupId: "${realBackup.id}") { __typename ... on RestoreResult { bytes } ... on Error { message } } }`);
+      expect(restored.restoreBackup.bytes).toBe(bytes.length);
+      const rows = await ok(`mutation { runQuery(instanceId: "${instanceId}", database: "shop", text: "SELECT body FROM notes") { __typename ... on QueryResult { rows } ... on Error { message } } }`);
+      expect(rows.runQuery.rows).toEqual([{ body: 'C:\\temp \\! not a command' }]);
+      await expectAliveAndClean();
+    }, 180_000);
+
+    it('refuses to keep an uploaded dump with a shell command, naming the line', async () => {
+      const before = readdirSync(backupsDir).length;
+      const response = await upload(Buffer.from(hostile), 'hostile.sql');
+      expect(response.status).toBe(400);
+      const { error } = (await response.json()) as { error: { type: string; message: string } };
+      expect(error.type).toBe('InvalidInputError');
+      expect(error.message).toMatch(refusal);
+      expect(readdirSync(backupsDir)).toHaveLength(before);
+      expect(await pwned()).toBe(false);
+      await expectAliveAndClean();
+    });
+
+    it('refuses to restore a stored dump that was changed on disk to hold one, and nothing runs', async () => {
+      writeFileSync(path.join(backupsDir, realBackup.file), hostile);
+      const refused = await gql(`mutation { restoreBackup(backupId: "${realBackup.id}") { __typename ... on InvalidInputError { message field } } }`);
+      expect(refused.restoreBackup).toMatchObject({ __typename: 'InvalidInputError', field: 'backupId', message: expect.stringMatching(refusal) });
+      expect(await pwned()).toBe(false);
+      const state = await gql(`{ instance(id: "${instanceId}") { ... on Instance { status } } }`);
+      expect(state.instance.status).toBe('READY');
+      await expectAliveAndClean();
+    });
   });
 });

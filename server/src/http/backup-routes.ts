@@ -111,8 +111,10 @@ function receiveUpload<T>(request: IncomingMessage, maxBytes: number, store: (fi
       file = stream;
       stream.once('limit', () => fail(new UploadTooLargeError(maxBytes)));
       storing = true;
-      // A dump that was stored whole stands even if the form fails after its file part.
-      store(stream, info.filename ?? 'upload').then(resolve, (error: unknown) => reject(failure ?? error));
+      // A dump that was stored whole stands even if the form fails after its file part. When
+      // store() refuses the dump itself (a typed error), stopping its read makes busboy fail too:
+      // store's reason is the one to answer with, not that consequence.
+      store(stream, info.filename ?? 'upload').then(resolve, (error: unknown) => reject(DOMAIN_ERRORS.some((type) => error instanceof type) ? error : (failure ?? error)));
     });
     parser.on('error', (error) => fail(multipartError(error)));
     parser.on('close', () => {
