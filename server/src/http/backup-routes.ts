@@ -17,11 +17,11 @@ export async function handleBackupRoutes(request: IncomingMessage, response: Ser
   const url = new URL(request.url ?? '/', 'http://localhost');
   const download = DOWNLOAD_PATH.exec(url.pathname);
   if (download && request.method === 'GET') {
-    await respond(request, response, () => sendBackup(response, services, download[1]!));
+    await respond(response, () => sendBackup(response, services, download[1]!));
     return true;
   }
   if (url.pathname === UPLOAD_PATH && request.method === 'POST') {
-    await respond(request, response, async () => {
+    await respond(response, async () => {
       const instanceId = url.searchParams.get('instanceId');
       if (!instanceId) throw new InvalidInputError('Pass the target instance as ?instanceId=.', 'instanceId');
       const backup = await receiveUpload(request, services.backups.maxUploadBytes, (file, name) => services.backups.upload(instanceId, file, name, actor));
@@ -128,7 +128,7 @@ function receiveUpload<T>(request: IncomingMessage, maxBytes: number, store: (fi
   });
 }
 
-async function respond(request: IncomingMessage, response: ServerResponse, work: () => Promise<void>): Promise<void> {
+async function respond(response: ServerResponse, work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (error) {
@@ -138,27 +138,10 @@ async function respond(request: IncomingMessage, response: ServerResponse, work:
     }
     const typed = DOMAIN_ERRORS.find((type) => error instanceof type);
     const status = error instanceof UploadTooLargeError ? 413 : error instanceof NotFoundError ? 404 : error instanceof InvalidInputError ? 400 : typed ? 409 : 500;
+    // The rest of a body left unread is dropped briefly by the edge (watchRequestBody), then cut.
     sendJson(response, status, { error: { type: typed ? (error as Error).name : 'InternalError', message: typed ? (error as Error).message : 'Unexpected error; see the server log.' } });
-    drainBriefly(request);
     if (!typed) console.error('Backup route failed:', error);
   }
-}
-
-/** How long a refused body the client is still sending is read and dropped before the connection is cut. */
-const REFUSED_BODY_DRAIN_MS = 2_000;
-
-/**
- * After refusing a body the client is still sending, reads and drops it for a moment: closing a
- * socket with unread data makes the kernel send a reset, and most clients then lose the answer
- * ("connection reset") instead of reading the 413 or 400. A client that keeps sending is cut off.
- */
-function drainBriefly(request: IncomingMessage): void {
-  if (request.complete || request.destroyed) return;
-  const timer = setTimeout(() => request.socket.destroy(), REFUSED_BODY_DRAIN_MS);
-  timer.unref();
-  request.once('close', () => clearTimeout(timer));
-  request.once('end', () => clearTimeout(timer));
-  request.resume();
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

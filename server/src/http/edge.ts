@@ -133,22 +133,29 @@ export function watchRequestBody(request: IncomingMessage, response: ServerRespo
     request.socket.destroySoon();
   };
   let timer = setTimeout(expire, kind === 'small' ? REQUEST_TIMEOUTS.smallBodyMs : REQUEST_TIMEOUTS.largeBodyIdleMs);
-  if (kind === 'large') {
-    request.on('data', () => {
-      clearTimeout(timer);
-      timer = setTimeout(expire, REQUEST_TIMEOUTS.largeBodyIdleMs);
-    });
-  }
-  request.once('end', () => clearTimeout(timer));
-  response.once('finish', () => {
+  // Progress is watched on the socket: a 'data' listener on the request would start it flowing
+  // before the route reads it, and the body would be lost. The socket's bytes are this request's
+  // until it ends (HTTP/1.1 does not interleave requests on a connection).
+  const socket = request.socket;
+  const moved = () => {
     clearTimeout(timer);
+    timer = setTimeout(expire, REQUEST_TIMEOUTS.largeBodyIdleMs);
+  };
+  if (kind === 'large') socket.on('data', moved);
+  const stop = () => {
+    clearTimeout(timer);
+    socket.off('data', moved);
+  };
+  request.once('end', stop);
+  response.once('finish', () => {
+    stop();
     if (request.complete) return;
     request.resume();
     const linger = setTimeout(() => request.socket.destroy(), REQUEST_TIMEOUTS.lingerMs);
     request.once('end', () => clearTimeout(linger));
     request.socket.once('close', () => clearTimeout(linger));
   });
-  response.once('close', () => clearTimeout(timer));
+  response.once('close', stop);
 }
 
 /**
