@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { parse } from 'graphql/index.js';
@@ -308,6 +308,19 @@ describe('request hygiene', () => {
     }
     const app = await rawRequest('GET', '/', {});
     expect(app.headers['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
+  });
+
+  it('listens on Krint__BindAddress when it is set, and on every interface when not', async () => {
+    // Every interface is `::` with IPv6, `0.0.0.0` without.
+    for (const [env, expected] of [[{ Krint__BindAddress: '127.0.0.1' }, ['127.0.0.1']], [{}, ['::', '0.0.0.0']]] as const) {
+      const test = await startTestKrint({ Auth__AdminPassword: ADMIN_PASSWORD, ...env });
+      try {
+        await test.krint.listen(0);
+        expect(expected).toContain((test.krint.server.address() as AddressInfo).address);
+      } finally {
+        await test.krint.close();
+      }
+    }
   });
 
   it('shows an anonymous caller no field suggestions', async () => {
