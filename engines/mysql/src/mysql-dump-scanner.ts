@@ -49,6 +49,33 @@ type State =
   | 'first-word' // the first word of a line that starts a statement: a client command?
   | 'delimiter-line';
 
+/**
+ * `indexOf` over one chunk, remembering each answer: a scanner asks for the next quote or newline
+ * again and again while it walks forward, and each question must not read the rest of the chunk
+ * anew (that would be quadratic in a line of many short strings).
+ */
+class NextByte {
+  readonly #found = new Map<number, number>();
+  constructor(readonly bytes: Buffer) {}
+
+  /** The position of the first `value` at or after `from`, or the chunk's length. */
+  at(value: number, from: number): number {
+    const known = this.#found.get(value);
+    if (known !== undefined && known >= from) return known;
+    const at = this.bytes.indexOf(value, from);
+    const position = at < 0 ? this.bytes.length : at;
+    this.#found.set(value, position);
+    return position;
+  }
+
+  /** How many `value` bytes lie in `[from, to)`. */
+  count(value: number, from: number, to: number): number {
+    let count = 0;
+    for (let at = this.at(value, from); at < to; at = this.at(value, at + 1)) count++;
+    return count;
+  }
+}
+
 function isSpace(byte: number): boolean {
   return byte === Byte.Space || (byte >= Byte.Tab && byte <= 0x0d);
 }
@@ -90,15 +117,14 @@ export class MysqlDumpScanner implements DumpScanner {
   push(chunk: Uint8Array): string | null {
     if (this.#problem) return this.#problem;
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const next = new NextByte(bytes);
     let i = 0;
     while (i < bytes.length) {
-      // Inside strings and comments only one byte value can end the state: jump to it.
-      const target = this.#state === 'line-comment' ? Byte.Newline : this.#state === 'backtick' ? Byte.Backtick : null;
-      if (target !== null) {
-        const next = bytes.indexOf(target, i);
-        const stop = next < 0 ? bytes.length : next;
-        for (let at = bytes.indexOf(Byte.Newline, i); at >= 0 && at < stop; at = bytes.indexOf(Byte.Newline, at + 1)) this.#line++;
-        if (stop > i) this.#atLineStart = bytes[stop - 1] === Byte.Newline;
+      // Inside strings and comments only one or two byte values matter: jump to the first.
+      const stop = this.#skipTo(next, i);
+      if (stop > i) {
+        this.#line += next.count(Byte.Newline, i, stop);
+        this.#atLineStart = bytes[stop - 1] === Byte.Newline;
         i = stop;
         if (i === bytes.length) break;
       }
@@ -106,6 +132,20 @@ export class MysqlDumpScanner implements DumpScanner {
       if (this.#problem) return this.#problem;
     }
     return null;
+  }
+
+  /** Where the bytes from `from` on stop being plain content of the current state. */
+  #skipTo(next: NextByte, from: number): number {
+    switch (this.#state) {
+      case 'line-comment':
+        return next.at(Byte.Newline, from);
+      case 'backtick':
+        return next.at(Byte.Backtick, from);
+      case 'string':
+        return Math.min(next.at(this.#quote, from), next.at(Byte.Backslash, from));
+      default:
+        return from;
+    }
   }
 
   end(): string | null {

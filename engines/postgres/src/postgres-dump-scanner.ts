@@ -56,6 +56,33 @@ type State =
   | 'after-copy' // the rest of the line that ended a COPY … FROM stdin statement
   | 'copy-data'; // until a line that is exactly `\.`
 
+/**
+ * `indexOf` over one chunk, remembering each answer: a scanner asks for the next quote or newline
+ * again and again while it walks forward, and each question must not read the rest of the chunk
+ * anew (that would be quadratic in a line of many short strings).
+ */
+class NextByte {
+  readonly #found = new Map<number, number>();
+  constructor(readonly bytes: Buffer) {}
+
+  /** The position of the first `value` at or after `from`, or the chunk's length. */
+  at(value: number, from: number): number {
+    const known = this.#found.get(value);
+    if (known !== undefined && known >= from) return known;
+    const at = this.bytes.indexOf(value, from);
+    const position = at < 0 ? this.bytes.length : at;
+    this.#found.set(value, position);
+    return position;
+  }
+
+  /** How many `value` bytes lie in `[from, to)`. */
+  count(value: number, from: number, to: number): number {
+    let count = 0;
+    for (let at = this.at(value, from); at < to; at = this.at(value, at + 1)) count++;
+    return count;
+  }
+}
+
 function isIdentifierStart(byte: number): boolean {
   return (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x5f || byte >= 0x80;
 }
@@ -115,14 +142,17 @@ export class PsqlDumpScanner implements DumpScanner {
   push(chunk: Uint8Array): string | null {
     if (this.#problem) return this.#problem;
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const next = new NextByte(bytes);
     let i = 0;
     while (i < bytes.length) {
       // Inside data (strings, comments, COPY rows) only one byte value matters: jump to it.
       const target = this.#skipTarget();
       if (target !== null) {
-        const next = bytes.indexOf(target, i);
-        const stop = next < 0 ? bytes.length : next;
-        this.#countLines(bytes, i, stop);
+        const stop = next.at(target, i);
+        if (stop > i) {
+          this.#line += next.count(Byte.Newline, i, stop);
+          this.#atLineStart = bytes[stop - 1] === Byte.Newline;
+        }
         i = stop;
         if (i === bytes.length) break;
       }
@@ -156,12 +186,6 @@ export class PsqlDumpScanner implements DumpScanner {
       default:
         return null;
     }
-  }
-
-  #countLines(bytes: Buffer, from: number, to: number): void {
-    if (to === from) return;
-    for (let at = bytes.indexOf(Byte.Newline, from); at >= 0 && at < to; at = bytes.indexOf(Byte.Newline, at + 1)) this.#line++;
-    this.#atLineStart = bytes[to - 1] === Byte.Newline;
   }
 
   #fail(message: string, line = this.#line): false {
