@@ -23,21 +23,47 @@ import type { Docker } from './client.js';
  *   the exec's environment, and the agent reaps them with a second exec ({@link reapExec}) when
  *   their caller leaves.
  *
- * Needs `/bin/sh`, `tr`, `grep`, `kill` and `sleep` in the image, as every engine image has.
+ * Needs `/bin/sh`, `tr`, `grep`, `sed`, `cut`, `kill` and `sleep` in the image, as every engine
+ * image has.
  */
 export const EXEC_MARKER_VARIABLE = 'KRINT_EXEC';
 
 /**
- * `sh -c REAP_SCRIPT reap <id>`: TERM to every process marked with `<id>`, then KILL to those still
- * there a second later. Busybox `grep -F` stops reading a line at a NUL, so the environment is
- * split into lines first.
+ * Why the order matters: in many database images the server is the container's PID 1, and a
+ * process whose parent dies before it does is handed to PID 1. PostgreSQL's postmaster takes any
+ * child of its own that ends by a signal for a crashed backend and restarts every session. So
+ * nothing here may end by a signal without its parent alive to collect it: each round signals only
+ * the marked processes none of whose marked children are left (leaves first: a parent collects
+ * its child and then ends on its own, or becomes a leaf of the next round). The watchdog's own
+ * watcher, which PID 1 may inherit once the exec's shell is gone, is never signalled and ends with
+ * status 0.
+ */
+/** Rounds of TERM to the remaining leaves (every 100 ms), then rounds of KILL. */
+const TERM_ROUNDS = 10;
+const KILL_ROUNDS = 20;
+
+/**
+ * `sh -c REAP_SCRIPT reap <id>`: ends every process marked with `<id>`, leaves first, and returns
+ * once none is left (or after the KILL rounds). Busybox `grep -F` stops reading a line at a NUL,
+ * so the environment is split into lines first.
  */
 const REAP_FUNCTION = `reap() {
-  marked() { for p in /proc/[0-9]*; do tr '\\0' '\\n' < "$p/environ" 2>/dev/null | grep -qxF "${EXEC_MARKER_VARIABLE}=$1" && echo "\${p#/proc/}"; done; }
-  pids=$(marked "$1"); [ -n "$pids" ] || return 0
-  kill -TERM $pids 2>/dev/null
-  sleep 1
-  pids=$(marked "$1"); [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+  round=0
+  while [ "$round" -lt ${TERM_ROUNDS + KILL_ROUNDS} ]; do
+    list=$(for p in /proc/[0-9]*; do
+      tr '\\0' '\\n' < "$p/environ" 2>/dev/null | grep -qxF "${EXEC_MARKER_VARIABLE}=$1" &&
+        echo "\${p#/proc/} $(sed -n 's/^PPid:[[:space:]]*//p' "$p/status" 2>/dev/null)"
+    done)
+    [ -n "$list" ] || return 0
+    parents=" $(echo "$list" | cut -d ' ' -f 2 | tr '\\n' ' ') "
+    leaves=
+    for pid in $(echo "$list" | cut -d ' ' -f 1); do
+      case "$parents" in *" $pid "*) ;; *) leaves="$leaves $pid" ;; esac
+    done
+    round=$((round + 1))
+    if [ "$round" -le ${TERM_ROUNDS} ]; then kill -TERM $leaves 2>/dev/null; else kill -KILL $leaves 2>/dev/null; fi
+    sleep 0.1 2>/dev/null || sleep 1
+  done
   return 0
 }`;
 
