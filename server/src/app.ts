@@ -103,6 +103,7 @@ export async function createKrint(options: KrintOptions): Promise<Krint> {
     return null;
   });
   await services.schedules.start();
+  for (const line of await services.nodes.describeAtStart()) log(line);
 
   const callers = new GraphQLCallers(auth);
   const origins = new OriginPolicy(config.allowedOrigins, config.publicUrl);

@@ -204,14 +204,22 @@ export class BackupService {
    * Marks backups left `running` by a crash as failed and removes their partial files, and those
    * of uploads cut short by the crash (they have no row).
    */
-  async recoverInterrupted(): Promise<void> {
-    await this.files.sweepPartials();
+  /**
+   * At start: backups still `running` were cut short by a stop and are recorded failed, and every
+   * partial file is removed. Returns what was done, in words, one line each, for the log.
+   */
+  async recoverInterrupted(): Promise<string[]> {
+    const partials = await this.files.sweepPartials();
     const em = this.deps.orm.em.fork();
+    const recovered: string[] = [];
     for (const backup of await em.find(Backup, { status: 'running' })) {
       Object.assign(backup, { status: 'failed', error: 'The control plane stopped while this backup was running.', completedAt: new Date() });
       await this.files.removeFile(backup.file);
+      recovered.push(`backup ${backup.id} of instance ${backup.instanceId} (started ${backup.createdAt.toISOString()}) was cut short by the stop; recorded as failed, its partial file removed.`);
     }
     await em.flush();
+    if (partials.length > 0) recovered.push(`${partials.length} partial backup file(s) removed: ${partials.join(', ')}.`);
+    return recovered;
   }
 }
 

@@ -260,6 +260,10 @@ describe.skipIf(!ready)('nodes as separate processes', () => {
     await until('edge-a online again', async () => (await nodeStatus(nodeA.id)) === 'ONLINE', 30_000);
     expect(Date.now() - restartedAt).toBeLessThan(40_000);
     expect(await count()).toBe(200_000);
+    // The restarted control plane said which nodes it was waiting for, and the node registering.
+    const log = controlPlane!.output.join('\n');
+    expect(log).toContain('Nodes: waiting for "edge-a" (1 instance(s)) to connect');
+    expect(log).toContain(`Node "edge-a" (${nodeA.id}) registered from`);
   }, 90_000);
 
   it('fails a backup cleanly when the node dies mid-dump; the instance is untouched and the node comes back', async () => {

@@ -67,6 +67,25 @@ export class NodeService {
     }));
   }
 
+  /**
+   * What a control plane starting up knows of its nodes, for the log: none is connected yet, so
+   * which ones it waits for (their instances show `NODE_OFFLINE` until they dial in), which were
+   * revoked with instances still recorded, and which were added but never connected.
+   */
+  async describeAtStart(): Promise<string[]> {
+    const views = await this.list();
+    if (views.length === 0) return [];
+    const named = (list: NodeView[]) => list.map((view) => `"${view.node.name}" (${view.instanceCount} instance(s))`).join(', ');
+    const waiting = views.filter((view) => view.status === 'OFFLINE' || view.status === 'ONLINE');
+    const revoked = views.filter((view) => view.status === 'REVOKED' && view.instanceCount > 0);
+    const pending = views.filter((view) => view.status === 'PENDING');
+    const lines = [`Nodes: ${views.length} known.`];
+    if (waiting.length > 0) lines.push(`Nodes: waiting for ${named(waiting)} to connect; their instances show NODE_OFFLINE until then, and each host is reconciled when its node is back.`);
+    if (revoked.length > 0) lines.push(`Nodes: revoked with instances still recorded: ${named(revoked)}; add them again (same name) to attach those, or forget them.`);
+    if (pending.length > 0) lines.push(`Nodes: added but never connected: ${pending.map((view) => `"${view.node.name}"`).join(', ')}.`);
+    return lines;
+  }
+
   /** One node, read on its own (a ping or a revoke does not load every node and instance). */
   async get(id: string): Promise<NodeView> {
     const em = this.deps.orm.em.fork();

@@ -67,7 +67,7 @@ export class Reconciler {
   async reconcileAtStart(): Promise<ReconcileReport | null> {
     const interrupted = await this.deps.operations.interruptAbandoned();
     for (const operation of interrupted) this.log(`Reconcile: ${operation.kind} of "${operation.instanceName}" (operation ${operation.id}) was interrupted after ${operation.steps.at(-1)?.phase ?? 'its start'}.`);
-    await this.backups.recoverInterrupted();
+    for (const line of await this.backups.recoverInterrupted()) this.log(`Reconcile: ${line}`);
     if (!this.deps.executors.isConnected(null)) return null;
     return this.reconcileHost(null);
   }
