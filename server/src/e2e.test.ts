@@ -274,6 +274,29 @@ describe.skipIf(!ready)('control plane end to end (Docker, postgres:15 and postg
     expect(await count(a)).toBe(rowsInA);
   }, 60_000);
 
+  it('returns a backup as an operation at once and cancels it: CANCELLED, recorded failed, no file', async () => {
+    // The dump stops after its first chunk until it is cancelled, so the cancel lands mid-dump.
+    faults.arm('backup.dumping', 'hang');
+    const started = await ok(`mutation { startBackup(instanceId: "${a}") { __typename ... on Operation { id kind state cancellable } ... on Error { message } } }`);
+    expect(started.startBackup).toMatchObject({ kind: 'BACKUP', state: 'RUNNING', cancellable: true });
+    const id = started.startBackup.id as string;
+    const progress = subscribe<Progress & { state: string }>(`subscription($id: ID!) { operationProgress(operationId: $id) { phase message done error state } }`, { id }, (e) => e.done, 30_000);
+    await waitUntil('the first chunk of the dump on disk', async () => readdirSync(backupsDir).some((file) => file.endsWith('.partial')), 30_000);
+    const cancelled = await ok(`mutation { cancelOperation(id: "${id}") { __typename ... on Operation { state error backupId } ... on Error { message } } }`);
+    expect(cancelled.cancelOperation).toMatchObject({ state: 'CANCELLED', error: expect.stringMatching(/^Cancelled/), backupId: null });
+    const events = await progress.done;
+    expect(events.at(-1)).toMatchObject({ done: true, state: 'CANCELLED' });
+    const newest = (await gql(`{ backups(instanceId: "${a}") { status file } }`)).backups[0];
+    expect(newest.status).toBe('FAILED');
+    expect(readdirSync(backupsDir).filter((file) => file.endsWith('.partial') || file === newest.file)).toEqual([]);
+    const again = await gql(`mutation { cancelOperation(id: "${id}") { __typename ... on Error { message } } }`);
+    expect(again.cancelOperation).toMatchObject({ __typename: 'ConflictError', message: expect.stringMatching(/already ended \(cancelled\)/) });
+    // A late subscriber is told how it ended, and the instance was never held.
+    const late = await subscribe<Progress & { state: string }>(`subscription($id: ID!) { operationProgress(operationId: $id) { done state } }`, { id }, (e) => e.done, 10_000).done;
+    expect(late.at(-1)).toEqual({ done: true, state: 'CANCELLED' });
+    expect((await gql(`{ instance(id: "${a}") { ... on Instance { status allowedActions } } }`)).instance).toMatchObject({ status: 'READY', allowedActions: expect.arrayContaining(['BACKUP', 'UPGRADE', 'DELETE']) });
+  }, 60_000);
+
   it('backs up now and streams the file through the download route', async () => {
     const data = await ok(`mutation { backupNow(instanceId: "${a}") { __typename ... on Backup { id status sizeBytes file downloadPath } ... on Error { message } } }`);
     expect(data.backupNow.status).toBe('SUCCEEDED');

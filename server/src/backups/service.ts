@@ -77,7 +77,7 @@ export class BackupService {
     await em.persistAndFlush(backup);
     try {
       const chunks = chunkBytes(handle.executor.stream('backup.dump', { instance: handle.address }, signal ? { signal } : {}));
-      const written = await this.files.write(backup.file, reachAfterFirst(this.deps.faults, 'backup.dumping', chunks));
+      const written = await this.files.write(backup.file, reachAfterFirst(this.deps.faults, 'backup.dumping', chunks, signal));
       signal?.throwIfAborted();
       Object.assign(backup, { status: 'succeeded', sizeBytes: written.sizeBytes, completedAt: new Date() });
       await em.flush();
@@ -159,7 +159,7 @@ export class BackupService {
     void audited(this.deps, { actor, action: 'backup.restore', targetType: 'instance', targetId: instance.id, targetName: instance.name, detail: backup.file }, async () => {
       try {
         run.step('restore', `Restoring ${backup.file} (${backup.sizeBytes} bytes)`);
-        const chunks = reachAfterFirst(this.deps.faults, 'restore.restoring', this.files.chunks(backup.file));
+        const chunks = reachAfterFirst(this.deps.faults, 'restore.restoring', this.files.chunks(backup.file), run.signal);
         const result = await handle.executor.upload('backup.restore', { instance: handle.address }, chunks, { signal: run.signal });
         run.signal.throwIfAborted();
         await releaseInstance(this.deps, instance.id, 'ready');

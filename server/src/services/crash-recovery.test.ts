@@ -9,6 +9,8 @@ import { promisify } from 'node:util';
 import { requireImage } from '@krint/engine-sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphqlTestClient, type Data } from '../testing/graphql-client.js';
+import { Setting } from '../db/entities.js';
+import { openDatabase } from '../db/orm.js';
 import type { FaultAction, FaultPoint } from './fault-points.js';
 
 /**
@@ -24,8 +26,8 @@ import type { FaultAction, FaultPoint } from './fault-points.js';
  */
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const ready = (await requireImage('postgres:15')) && (await requireImage('postgres:17'));
-const ADMIN_PASSWORD = `Admin-${randomUUID()}`;
+const ready = (await requireImage('postgres:15')) && (await requireImage('postgres:17')) && (await requireImage('krint-test/busybox:latest'));
+const ADMIN_PASSWORD = `Operator-${randomUUID()}`;
 const DB_PASSWORD = `Crash-pass-${randomUUID().slice(0, 8)}`;
 const PORT_RANGE = [39720, 39739] as const;
 const ROWS = 3000;
@@ -95,7 +97,9 @@ describe.skipIf(!ready)('kill -9 of the control plane at every step of the long 
   async function startControlPlane(fault: FaultPoint | null, action: FaultAction = 'crash'): Promise<Proc> {
     const proc = start(fault, action);
     controlPlane = proc;
-    await until('the control plane to answer /health', async () => (await fetch(`${base}/health`)).ok, 60_000);
+    await until('the control plane to answer /health', async () => (await fetch(`${base}/health`)).ok, 60_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${proc.output.slice(-10).join('\n')}`);
+    });
     await until('reconciliation at start', async () => proc.output.some((line) => line.startsWith('Reconcile (this host)')), 180_000);
     return proc;
   }
@@ -335,7 +339,9 @@ describe.skipIf(!ready)('kill -9 of the control plane at every step of the long 
     expect(hanging.output.join('\n')).toMatch(/Shutdown: 1 operation\(s\) did not finish in time and were marked interrupted/);
     await startControlPlane(null);
     const operation = await interruptedOperation('UPGRADE');
-    expect(operation.reconciliation).toMatch(/upgrade was undone/);
+    // The abort at the end of the grace period sets off the upgrade's own undo; what it did not
+    // finish before the exit, the next start does.
+    if (operation.reconciliation !== null) expect(operation.reconciliation).toMatch(/upgrade was undone/);
     expect(await instance()).toMatchObject({ status: 'READY', state: 'RUNNING', version: '15' });
     expect(await count()).toBe(ROWS);
     await nothingUnexplained();
@@ -357,4 +363,43 @@ describe.skipIf(!ready)('kill -9 of the control plane at every step of the long 
     await nothingUnexplained();
     survived.push({ point: 'delete.removed', operation: 'delete', outcome: 'finished: row, containers and volumes gone' });
   }, 300_000);
+
+  it('lists what it labelled for instances it has no record of as orphans, says so at start, and removes them only on request', async () => {
+    // What a crash before the row was written, or state restored from an older copy, would leave.
+    const orm = await openDatabase({ kind: 'sqlite', file: path.join(dataDir, 'krint.db') }, { migrate: false });
+    const installation = (await orm.em.fork().findOneOrFail(Setting, { key: 'installation.id' })).value;
+    await orm.close(true);
+    const ghost = randomUUID();
+    const labels = ['krint.managed=true', `krint.installation=${installation}`, `krint.instance=${ghost}`, 'krint.engine=busybox'].flatMap((label) => ['--label', label]);
+    const containerName = `krint-orphan-${ghost.slice(0, 8)}`;
+    const volumeName = `krint-orphan-${ghost.slice(0, 8)}-data`;
+    made.add(ghost);
+    await run('docker', ['volume', 'create', ...labels, volumeName]);
+    await run('docker', ['run', '-d', '--name', containerName, ...labels, 'krint-test/busybox:latest', 'sleep', '3600']);
+    // Another installation's containers on the same host are none of its business.
+    await run('docker', ['volume', 'create', '--label', 'krint.managed=true', '--label', `krint.installation=${randomUUID()}`, '--label', `krint.instance=${ghost}`, `${volumeName}-other`]);
+    try {
+      await stopControlPlane();
+      const restarted = await startControlPlane(null);
+      expect(restarted.output.join('\n')).toMatch(new RegExp(`Reconcile \\(this host\\): 2 orphaned .*${containerName}.*${volumeName}`));
+      const orphans = (await gql('{ orphans { kind id name instanceId nodeId engine } }')).orphans as Data[];
+      expect(orphans).toEqual(expect.arrayContaining([
+        expect.objectContaining({ kind: 'CONTAINER', name: containerName, instanceId: ghost, nodeId: null, engine: 'busybox' }),
+        expect.objectContaining({ kind: 'VOLUME', name: volumeName, instanceId: ghost }),
+      ]));
+      expect(orphans).toHaveLength(2);
+      const wrongKind = await gql(`mutation { removeOrphan(kind: VOLUME, id: "${containerName}") { __typename ... on Error { message } } }`);
+      expect(wrongKind.removeOrphan.__typename).toBe('NotFoundError');
+      for (const orphan of orphans) {
+        const removed = await ok(`mutation($kind: OrphanKind!, $id: ID!) { removeOrphan(kind: $kind, id: $id) { __typename ... on Orphan { name } ... on Error { message } } }`, { kind: orphan.kind, id: orphan.id });
+        expect(removed.removeOrphan.name).toBe(orphan.name);
+      }
+      expect((await gql('{ orphans { name } }')).orphans).toEqual([]);
+      expect(await dockerLines(['ps', '-aq', '--filter', `name=${containerName}`])).toEqual([]);
+      expect(await dockerLines(['volume', 'ls', '-q', '--filter', `name=${volumeName}`])).toEqual([`${volumeName}-other`]);
+      await nothingUnexplained();
+    } finally {
+      await run('docker', ['volume', 'rm', '-f', `${volumeName}-other`]).catch(() => undefined);
+    }
+  }, 180_000);
 });

@@ -32,7 +32,11 @@ export const FAULT_POINTS = [
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
-/** `fail` throws an error, `hang` never returns, `crash` kills the process at once (like `kill -9`). */
+/**
+ * `fail` throws an error; `hang` waits until the operation is aborted (cancelled, or the control
+ * plane shuts down) and then throws, or for ever without a signal; `crash` kills the process at
+ * once (like `kill -9`).
+ */
 export const FAULT_ACTIONS = ['fail', 'hang', 'crash'] as const;
 export type FaultAction = (typeof FAULT_ACTIONS)[number];
 
@@ -46,7 +50,7 @@ export class FaultPoints {
   }
 
   /** Does what the point was armed with, once; nothing when it is not armed. */
-  async reach(point: FaultPoint): Promise<void> {
+  async reach(point: FaultPoint, signal?: AbortSignal): Promise<void> {
     const action = this.#armed.get(point);
     if (!action) return;
     this.#armed.delete(point);
@@ -54,7 +58,7 @@ export class FaultPoints {
       case 'fail':
         throw new Error(`Forced failure at "${point}".`);
       case 'hang':
-        return new Promise<void>(() => undefined);
+        return new Promise<void>((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
       case 'crash':
         process.kill(process.pid, 'SIGKILL');
         return new Promise<void>(() => undefined);
@@ -78,13 +82,13 @@ export class FaultPoints {
 }
 
 /** Passes `chunks` through, reaching `point` once the first chunk has been taken. */
-export async function* reachAfterFirst<T>(faults: FaultPoints, point: FaultPoint, chunks: AsyncIterable<T>): AsyncGenerator<T> {
+export async function* reachAfterFirst<T>(faults: FaultPoints, point: FaultPoint, chunks: AsyncIterable<T>, signal?: AbortSignal): AsyncGenerator<T> {
   let first = true;
   for await (const chunk of chunks) {
     yield chunk;
     if (first) {
       first = false;
-      await faults.reach(point);
+      await faults.reach(point, signal);
     }
   }
 }

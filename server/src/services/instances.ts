@@ -122,11 +122,11 @@ export class InstanceService {
           labels: ownershipLabels(this.deps, 'primary'),
         };
         const created = await this.#createOnFreePort(executor, createArgs, portCandidates, signal);
-        await faults.reach('provision.created');
+        await faults.reach('provision.created', signal);
         Object.assign(instance, { containerId: created.containerId, containerName: created.containerName, volumeName: created.volumeName, hostPort: created.hostPort });
         await em.flush();
         run.step('ready', `Waiting for ${engine.displayName} to accept connections on port ${created.hostPort}`);
-        await faults.reach('provision.readiness');
+        await faults.reach('provision.readiness', signal);
         const address = addressOf(this.deps, instance);
         await executor.run('instance.waitReady', { instance: address }, { signal });
         if (plugins.length > 0) {

@@ -58,7 +58,7 @@ export async function replaceContainer(deps: ServiceDeps, backups: BackupService
   // Host storage: the new container gets its own folder; the old one stays with the old container.
   const hostPath = instance.hostPath ? `${instance.hostPath.replace(/-r[0-9a-z]+$/, '')}-r${Date.now().toString(36)}` : null;
   try {
-    await faults.reach('upgrade.stopped');
+    await faults.reach('upgrade.stopped', request.signal);
     progress.step('create', `Creating a ${engine.displayName} ${request.version} container on port ${address.hostPort}`);
     created = await executor.run('instance.create', {
       engineId: engine.id,
@@ -74,15 +74,15 @@ export async function replaceContainer(deps: ServiceDeps, backups: BackupService
       hostPort: address.hostPort,
       labels: ownershipLabels(deps, 'replacement', address.containerId),
     }, options);
-    await faults.reach('upgrade.created');
+    await faults.reach('upgrade.created', request.signal);
     const newAddress: InstanceAddress = { ...address, version: request.version, containerId: created.containerId, hostPort: created.hostPort };
     progress.step('ready', 'Waiting for the new container to accept connections');
     await executor.run('instance.waitReady', { instance: newAddress }, options);
     if (instance.plugins.length > 0) await executor.run('instance.installPlugins', { instance: newAddress, plugins: instance.plugins }, options);
     progress.step('restore', `Restoring ${backup.file} (${backup.sizeBytes} bytes)`);
-    await executor.upload('backup.restore', { instance: newAddress }, reachAfterFirst(faults, 'upgrade.restoring', backups.files.chunks(backup.file)), options);
+    await executor.upload('backup.restore', { instance: newAddress }, reachAfterFirst(faults, 'upgrade.restoring', backups.files.chunks(backup.file), request.signal), options);
     progress.step('verify', 'Comparing row counts of every table');
-    await faults.reach('upgrade.verifying');
+    await faults.reach('upgrade.verifying', request.signal);
     const after = await executor.run('db.inventory', { instance: newAddress }, options);
     const problems = compareInventories(before, after);
     if (problems.length > 0) throw new UnavailableError(`Verification failed: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` and ${problems.length - 5} more` : ''}.`);

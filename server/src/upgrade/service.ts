@@ -58,7 +58,7 @@ export class UpgradeService {
         const created = await replaceContainer(this.deps, this.backups, { ...handle, version, isPublic, progress: run, actor, signal: run.signal });
         // The commit point: from here on, a restart completes the change instead of undoing it.
         await run.checkpoint('verified', 'The new container holds every row; switching over');
-        await this.deps.faults.reach('upgrade.verified');
+        await this.deps.faults.reach('upgrade.verified', run.signal);
         await commitReplacement(this.backups, handle.executor, instance, kind, created, version, isPublic);
         await em.flush();
         await run.succeed(kind === 'upgrade' ? `Upgraded to ${version}; the previous container is kept for rollback` : `Now ${isPublic ? 'public' : 'private'}`);
