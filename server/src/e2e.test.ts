@@ -314,7 +314,7 @@ describe.skipIf(!ready)('control plane end to end (Docker, postgres:15 and postg
     const form = new FormData();
     form.append('file', new Blob([bytes]), 'copy.sql');
     const uploaded = await fetch(`${base}/api/backups/upload?instanceId=${a}`, { method: 'POST', body: form, headers: { authorization } });
-    expect(uploaded.status).toBe(201);
+    expect(uploaded.status, await uploaded.clone().text()).toBe(201);
     const uploadedId = ((await uploaded.json()) as { backup: { id: string } }).backup.id;
     const listed = await gql(`{ backup(id: "${uploadedId}") { ... on Backup { kind status sizeBytes } } }`);
     expect(listed.backup).toEqual({ kind: 'UPLOAD', status: 'SUCCEEDED', sizeBytes: bytes.length });

@@ -58,6 +58,7 @@ export class FaultPoints {
       case 'fail':
         throw new Error(`Forced failure at "${point}".`);
       case 'hang':
+        signal?.throwIfAborted();
         return new Promise<void>((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
       case 'crash':
         process.kill(process.pid, 'SIGKILL');
