@@ -147,7 +147,11 @@ export class BackupService {
     // check existed, or changed on disk since, and a refusal must leave the instance as it was.
     const scanner = support.createDumpScanner?.();
     const unsafe = scanner ? await this.files.scan(backup.file, scanner) : null;
-    if (unsafe) throw new InvalidInputError(`Backup ${backup.file} would run more than SQL on restore, so it is not restored: ${unsafe}`, 'backupId');
+    if (unsafe) {
+      // Recorded like any failed restore: a dump that tries this is worth an admin's look.
+      const refusal = new InvalidInputError(`Backup ${backup.file} would run more than SQL on restore, so it is not restored: ${unsafe}`, 'backupId');
+      return audited(this.deps, { actor, action: 'backup.restore', targetType: 'instance', targetId: instance.id, targetName: instance.name, detail: backup.file }, () => Promise.reject(refusal));
+    }
     const before = await claimFor(this.deps, instance.id, 'restore');
     let run: OperationRun;
     try {

@@ -369,8 +369,9 @@ describe.skipIf(!ready)('backup routes against hostile clients (a control plane 
       const refused = await gql(`mutation { restoreBackup(backupId: "${realBackup.id}") { __typename ... on InvalidInputError { message field } } }`);
       expect(refused.restoreBackup).toMatchObject({ __typename: 'InvalidInputError', field: 'backupId', message: expect.stringMatching(refusal) });
       expect(await pwned()).toBe(false);
-      const state = await gql(`{ instance(id: "${instanceId}") { ... on Instance { status } } }`);
+      const state = await gql(`{ instance(id: "${instanceId}") { ... on Instance { status } } activity(first: 1, targetId: "${instanceId}") { entries { action outcome } } }`);
       expect(state.instance.status).toBe('READY');
+      expect(state.activity.entries[0]).toMatchObject({ action: 'backup.restore', outcome: 'FAILED' });
       await expectAliveAndClean();
     });
   });
