@@ -327,4 +327,22 @@ describe.skipIf(!ready)('web client end to end', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(problems).toEqual([]);
   });
+
+  it('forgets a node that is gone, warning before and after that its instance\'s container stays on that host', async () => {
+    await nodeProcess?.stop();
+    nodeProcess = null;
+    await page.locator('nav[aria-label=Main]').getByRole('link', { name: 'Nodes', exact: true }).click();
+    const row = page.locator('tr', { hasText: `${PREFIX}-edge` });
+    await expect.poll(() => row.locator('[data-state]').first().getAttribute('data-state').catch(() => null), { timeout: 30_000, interval: 1000 }).toBe('offline');
+    await row.getByRole('button', { name: 'Forget' }).click();
+    await page.getByText(/are NOT removed/).waitFor();
+    await page.getByText(new RegExp(`${PREFIX}-onnode — container krint-${PREFIX}-onnode-\\w+ stays on the host`)).waitFor();
+    await page.getByTestId('confirm-text').fill(`${PREFIX}-edge`);
+    await page.getByTestId('confirm-ok').click();
+    const warning = page.getByTestId('forget-warning');
+    await warning.waitFor();
+    expect(await warning.textContent()).toMatch(new RegExp(`container krint-${PREFIX}-onnode-\\w+`));
+    await page.getByRole('button', { name: 'Understood' }).click();
+    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(0);
+  });
 });
