@@ -19,7 +19,7 @@
  */
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -164,7 +164,9 @@ export async function buildPackage(options: { outDir?: string; pack?: boolean } 
   const dependencies = gatherDependencies(workspaces, externals);
 
   const entry = path.join(folder, 'dist/krint.js');
-  writeFileSync(entry, `#!/usr/bin/env node\n${readFileSync(entry, 'utf8')}`, { mode: 0o755 });
+  writeFileSync(entry, `#!/usr/bin/env node\n${readFileSync(entry, 'utf8')}`);
+  // Executable in the package folder itself (the image links it onto PATH), not only where npm installs it.
+  chmodSync(entry, 0o755);
   cpSync(path.join(ROOT, 'web/dist'), path.join(folder, 'dist/web'), { recursive: true });
   cpSync(path.join(ROOT, 'README.md'), path.join(folder, 'README.md'));
 
