@@ -112,5 +112,7 @@ describe('OperationTracker', () => {
     expect(listed.map((row) => row.kind)).toEqual(['upgrade', 'backup']);
     expect((await tracker.list({ state: 'cancelled' })).every((row) => row.state === 'cancelled')).toBe(true);
     await expect(tracker.get('nope')).rejects.toThrow(/No operation with id "nope"/);
+    await expect(tracker.list({ limit: 0 })).rejects.toThrow('The limit must be between 1 and 500, not 0.');
+    await expect(tracker.list({ limit: 501 })).rejects.toThrow(/between 1 and 500/);
   });
 });

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Operation, type OperationKind, type OperationState, type OperationStep } from '../db/entities.js';
 import type { KrintOrm } from '../db/orm.js';
-import { ConflictError, describeError, NotFoundError } from '../errors.js';
+import { ConflictError, describeError, InvalidInputError, NotFoundError } from '../errors.js';
 
 export type { OperationKind, OperationState } from '../db/entities.js';
 
@@ -53,6 +53,8 @@ export interface BeginOptions {
 export const CANCELLABLE_KINDS: readonly OperationKind[] = ['backup', 'restore'];
 
 const MAX_EVENTS_PER_OPERATION = 500;
+/** The most operations one `operations` call returns. */
+export const MAX_LISTED_OPERATIONS = 500;
 const MAX_STORED_STEPS = 50;
 /** How often a follower of an operation owned by another process looks at its row. */
 const REMOTE_POLL_MS = 1_000;
@@ -183,13 +185,15 @@ export class OperationTracker {
   }
 
   /** Newest first, optionally of one instance, kind or state. */
-  list(filter: { instanceId?: string | null; kind?: OperationKind | null; state?: OperationState | null; limit?: number } = {}): Promise<Operation[]> {
+  async list(filter: { instanceId?: string | null; kind?: OperationKind | null; state?: OperationState | null; limit?: number } = {}): Promise<Operation[]> {
     const where = {
       ...(filter.instanceId ? { instanceId: filter.instanceId } : {}),
       ...(filter.kind ? { kind: filter.kind } : {}),
       ...(filter.state ? { state: filter.state } : {}),
     };
-    return this.orm.em.fork().find(Operation, where, { orderBy: { createdAt: 'desc' }, limit: Math.min(Math.max(filter.limit ?? 50, 1), 500) });
+    const limit = filter.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LISTED_OPERATIONS) throw new InvalidInputError(`The limit must be between 1 and ${MAX_LISTED_OPERATIONS}, not ${limit}.`, 'limit');
+    return this.orm.em.fork().find(Operation, where, { orderBy: { createdAt: 'desc' }, limit });
   }
 
   /** The running operation of an instance, if any. */

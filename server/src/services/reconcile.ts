@@ -68,8 +68,21 @@ export class Reconciler {
     const interrupted = await this.deps.operations.interruptAbandoned();
     for (const operation of interrupted) this.log(`Reconcile: ${operation.kind} of "${operation.instanceName}" (operation ${operation.id}) was interrupted after ${operation.steps.at(-1)?.phase ?? 'its start'}.`);
     for (const line of await this.backups.recoverInterrupted()) this.log(`Reconcile: ${line}`);
+    await this.#noteWaitingForNodes();
     if (!this.deps.executors.isConnected(null)) return null;
     return this.reconcileHost(null);
+  }
+
+  /** Instances on nodes left in a transitional status say that they wait for their node. */
+  async #noteWaitingForNodes(): Promise<void> {
+    const em = this.deps.orm.em.fork();
+    const waiting = await em.find(Instance, { nodeId: { $ne: null }, status: { $in: ['provisioning', 'upgrading', 'restoring', 'deleting'] } });
+    for (const instance of waiting) {
+      const node = (await em.findOne(Node, { id: instance.nodeId! }))?.name ?? instance.nodeId;
+      instance.statusDetail = `The control plane stopped while this instance was ${instance.status}; it is reconciled when node ${node} connects.`;
+      this.log(`Reconcile: "${instance.name}" (${instance.status}) waits for node ${node} to connect.`);
+    }
+    await em.flush();
   }
 
   /** Reconciles one host (null: the control plane's own); call it when a node (re)connects. */

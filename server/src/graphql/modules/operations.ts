@@ -2,7 +2,7 @@ import { OPERATION_KINDS, OPERATION_STATES, Operation, type OperationKind } from
 import { InvalidInputError } from '../../errors.js';
 import type { InstanceEvent } from '../pubsub.js';
 import type { OperationProgress } from '../../services/progress.js';
-import { CANCELLABLE_KINDS } from '../../services/progress.js';
+import { CANCELLABLE_KINDS, MAX_LISTED_OPERATIONS } from '../../services/progress.js';
 import type { Orphan } from '../../services/reconcile.js';
 import { builder } from '../builder.js';
 import { stringEnum } from '../enum.js';
@@ -131,7 +131,7 @@ builder.queryFields((t) => ({
   operations: t.field({
     type: [OperationRef],
     description: 'Operations, newest first.',
-    args: { instanceId: t.arg.id(), kind: t.arg({ type: OperationKindEnum }), state: t.arg({ type: OperationStateEnum }), limit: t.arg.int({ defaultValue: 50, description: '1 to 500.' }) },
+    args: { instanceId: t.arg.id(), kind: t.arg({ type: OperationKindEnum }), state: t.arg({ type: OperationStateEnum }), limit: t.arg.int({ defaultValue: 50, description: `1 to ${MAX_LISTED_OPERATIONS}; another limit is refused (InvalidInputError).` }) },
     resolve: (_r, a, ctx) => ctx.services.deps.operations.list({ instanceId: a.instanceId ? String(a.instanceId) : null, kind: a.kind ?? null, state: a.state ?? null, limit: a.limit ?? 50 }),
   }),
   orphans: t.field({
