@@ -5,6 +5,7 @@ import { requireImage } from '@krint/engine-sdk/testing';
 import type { DumpChunk, ExecOutput, InstanceAddress, LogBatch } from './protocol/commands.js';
 import { createAgent, type Agent } from './agent.js';
 import { TimeoutError, UnavailableError } from './errors.js';
+import { PROTOCOL_VERSION } from './protocol/version.js';
 
 const IMAGE = 'krint-test/busybox:latest';
 const hasImage = await requireImage(IMAGE);
@@ -151,7 +152,7 @@ describe.skipIf(!hasImage)('LocalExecutor against Docker (busybox fixture engine
 
   it('answers agent.info and agent.ping', async () => {
     const info = await agent.executor.run('agent.info', {});
-    expect(info).toMatchObject({ protocolVersion: '2.1', engines: ['busybox', 'busybox-broken', 'busybox-crash'], krintVersion: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(info).toMatchObject({ protocolVersion: `${PROTOCOL_VERSION.major}.${PROTOCOL_VERSION.minor}`, engines: ['busybox', 'busybox-broken', 'busybox-crash'], krintVersion: expect.stringMatching(/^\d+\.\d+\.\d+/) });
     expect(info.dockerVersion).toMatch(/^\d+\.\d+/);
     const ping = await agent.executor.run('agent.ping', { sentAt: 1234 });
     expect(ping.sentAt).toBe(1234);
