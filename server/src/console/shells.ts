@@ -43,14 +43,34 @@ export class ShellService {
     });
   }
 
-  async *attach(sessionId: string): AsyncGenerator<ShellEvent> {
+  /**
+   * The shell's events until it exits or the subscriber leaves. Not an async generator: one that
+   * waits on a quiet shell (a `sleep`, a long query) would queue the subscriber's `return()` behind
+   * the next output, leaving the shell and what runs in it to the container. Here `return()` aborts
+   * the agent's stream at once, which ends that wait, and the agent ends what the shell started.
+   */
+  attach(sessionId: string): AsyncIterableIterator<ShellEvent> {
     const session = this.#get(sessionId);
     if (session.attached) throw new InvalidInputError('This shell session is already attached; open a new one.', 'sessionId');
     session.attached = true;
     if (session.expiry) clearTimeout(session.expiry);
     const abort = new AbortController();
+    const events = this.#events(session, abort.signal);
+    const iterator: AsyncIterableIterator<ShellEvent> = {
+      next: () => events.next(),
+      return: async () => {
+        abort.abort();
+        await events.return(undefined).catch(() => undefined);
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  async *#events(session: ShellSession, signal: AbortSignal): AsyncGenerator<ShellEvent> {
     try {
-      const stream = session.executor.stream('exec.attach', { containerId: session.containerId, columns: session.columns, rows: session.rows }, { signal: abort.signal });
+      const stream = session.executor.stream('exec.attach', { containerId: session.containerId, columns: session.columns, rows: session.rows }, { signal });
       for await (const item of stream as AsyncIterable<ExecOutput>) {
         if (item.kind === 'started') session.agentSessionId = item.sessionId;
         else if (item.kind === 'output') yield { kind: 'output', data: item.data };
@@ -59,9 +79,11 @@ export class ShellService {
           return;
         }
       }
+    } catch (error) {
+      // The subscriber left: the stream ended because it was told to.
+      if (!signal.aborted) throw error;
     } finally {
-      abort.abort();
-      this.#sessions.delete(sessionId);
+      this.#sessions.delete(session.id);
     }
   }
 

@@ -174,6 +174,26 @@ describe.skipIf(!ready)('a node beyond the happy path', () => {
     }
   }, 180_000);
 
+  it('ends what runs in a shell inside the container when its GraphQL subscription closes', async () => {
+    const container = await containerOf(localInstanceId);
+    const running = async () => (await run('docker', ['top', container, '-o', 'pid,args'])).stdout.includes('sleep 307');
+    const opened = await ok(`mutation { openShell(instanceId: "${localInstanceId}") { __typename ... on ShellSession { id } ... on Error { message } } }`);
+    const sessionId = opened.openShell.id as string;
+    let output = '';
+    const dispose = ws.subscribe<Data>({ query: 'subscription($id: ID!) { shell(sessionId: $id) { data } }', variables: { id: sessionId } }, {
+      next: (result) => void (output += (result.data?.shell as { data?: string | null } | undefined)?.data ?? ''),
+      error: () => undefined,
+      complete: () => undefined,
+    });
+    await until('the shell to start', async () => output.length > 0, 15_000);
+    await ok(`mutation($d: String!) { shellInput(sessionId: "${sessionId}", data: $d) { __typename ... on Error { message } } }`, { d: 'sleep 307\n' });
+    await until('sleep to run in the container', running, 10_000);
+    const closedAt = Date.now();
+    dispose();
+    await until('sleep to be ended', async () => !(await running()), 10_000);
+    expect(Date.now() - closedAt).toBeLessThan(2_000);
+  }, 60_000);
+
   it('publishes a node going away and coming back for its instances, and watches its events again after the reconnect', async () => {
     const proc = [...nodes.values()].at(-1)!;
     const killedAt = Date.now();
