@@ -15,8 +15,13 @@ const SCHEDULE_FIELDS = 'id instanceId cron enabled retentionCount retentionDays
 
 export const BACKUPS = gql<{ backups: BackupItem[] }, { instanceId: string | null }>`query Backups($instanceId: ID) { backups(instanceId: $instanceId) { ${BACKUP_FIELDS} } }`;
 export const SCHEDULES = gql<{ backupSchedules: ScheduleItem[] }, { instanceId: string | null }>`query Schedules($instanceId: ID) { backupSchedules(instanceId: $instanceId) { ${SCHEDULE_FIELDS} } }`;
-export const BACKUP_NOW = gql<{ backupNow: BackupItem | TypedError }, { instanceId: string }>`
-  mutation BackupNow($instanceId: ID!) { backupNow(instanceId: $instanceId) { __typename ... on Backup { ${BACKUP_FIELDS} } ${ERROR_FIELDS} } }
+/** A backup started as an operation: answered at once, followed by id, cancellable. */
+export interface StartedOperation { id: string; state: string; cancellable: boolean }
+export const START_BACKUP = gql<{ startBackup: StartedOperation | TypedError }, { instanceId: string }>`
+  mutation StartBackup($instanceId: ID!) { startBackup(instanceId: $instanceId) { __typename ... on Operation { id state cancellable } ${ERROR_FIELDS} } }
+`;
+export const CANCEL_OPERATION = gql<{ cancelOperation: { state: string } | TypedError }, { id: string }>`
+  mutation CancelOperation($id: ID!) { cancelOperation(id: $id) { __typename ... on Operation { state } ${ERROR_FIELDS} } }
 `;
 export const RESTORE = gql<{ restoreBackup: { bytes: number } | TypedError }, { backupId: string; targetInstanceId: string | null }>`
   mutation Restore($backupId: ID!, $targetInstanceId: ID) { restoreBackup(backupId: $backupId, targetInstanceId: $targetInstanceId) { __typename ... on RestoreResult { bytes } ${ERROR_FIELDS} } }
