@@ -282,6 +282,24 @@ describe.skipIf(!ready)('kill -9 of the control plane at every step of the long 
     survived.push({ point: 'upgrade.verified', operation: 'upgrade 15 → 17', outcome: `completed: READY on 17, ${ROWS} rows, 15 kept for rollback (rollback then works)` });
   }, 400_000);
 
+  it('completes a visibility change killed after it was verified: public, same port, old container gone', async () => {
+    const before = await gql(`{ instance(id: "${instanceId}") { ... on Instance { hostPort isPublic } } }`);
+    expect(before.instance.isPublic).toBe(false);
+    await stopControlPlane();
+    const armed = await startControlPlane('upgrade.verified');
+    await ok(`mutation { setInstanceVisibility(id: "${instanceId}", isPublic: true) { __typename ... on Error { message } } }`);
+    await crashed(armed);
+    await startControlPlane(null);
+    const operation = await interruptedOperation('VISIBILITY');
+    expect(operation.reconciliation).toMatch(/visibility had been verified, so it was completed/);
+    const after = await gql(`{ instance(id: "${instanceId}") { ... on Instance { status state isPublic hostPort version canRollback containerName } } }`);
+    expect(after.instance).toMatchObject({ status: 'READY', state: 'RUNNING', isPublic: true, hostPort: before.instance.hostPort, version: '15', canRollback: false });
+    expect((await dockerLines(['port', after.instance.containerName])).join('\n')).toContain(`0.0.0.0:${before.instance.hostPort}`);
+    expect(await count()).toBe(ROWS);
+    await nothingUnexplained();
+    survived.push({ point: 'upgrade.verified', operation: 'visibility change to public', outcome: `completed: READY, bound to 0.0.0.0 on the same port, ${ROWS} rows, old container removed` });
+  }, 300_000);
+
   it('records a backup killed mid-dump as failed, with no file', async () => {
     await stopControlPlane();
     const armed = await startControlPlane('backup.dumping');
