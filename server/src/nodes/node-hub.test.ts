@@ -67,8 +67,8 @@ describe('node hub', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function startNode(token: string, nodeId: string = randomUUID()): Promise<NodeProcess> {
-    const config = readNodeConfig({ Node__ControlPlaneUrl: url, Node__Token: token, Node__Id: nodeId, Node__Name: `test-${nodeId.slice(0, 6)}`, Node__HealthPort: '0', Node__HealthHost: '127.0.0.1' });
+  async function startNode(token: string, nodeId: string = randomUUID(), extra: Record<string, string> = {}): Promise<NodeProcess> {
+    const config = readNodeConfig({ Node__ControlPlaneUrl: url, Node__Token: token, Node__Id: nodeId, Node__Name: `test-${nodeId.slice(0, 6)}`, Node__HealthPort: '0', Node__HealthHost: '127.0.0.1', ...extra });
     const node = new NodeProcess({ config, executor: agent.executor, logger, backoff: { initialMs: 100, maxMs: 400 } });
     nodes.push(node);
     await node.start();
@@ -101,6 +101,17 @@ describe('node hub', () => {
     const row = await orm.em.fork().findOneOrFail(Node, { id: nodeId });
     expect(row.details).toMatchObject({ protocolVersion: `${PROTOCOL_VERSION.major}.${PROTOCOL_VERSION.minor}` });
     expect(row.tokenHash).toBe(hashNodeToken(ALLOWED_TOKEN));
+  });
+
+  it('records where users reach the node: its Node__PublicHost, or else the address it connected from', async () => {
+    const reported = randomUUID();
+    await startNode(ALLOWED_TOKEN, reported, { Node__PublicHost: 'db-2.example.test' });
+    const seen = randomUUID();
+    await startNode(ALLOWED_TOKEN, seen);
+    await until(() => router.isConnected(reported) && router.isConnected(seen));
+    expect((await orm.em.fork().findOneOrFail(Node, { id: reported })).details).toMatchObject({ publicHost: 'db-2.example.test' });
+    expect((await orm.em.fork().findOneOrFail(Node, { id: seen })).details).toMatchObject({ publicHost: '127.0.0.1' });
+    expect(() => readNodeConfig({ Node__ControlPlaneUrl: url, Node__Token: ALLOWED_TOKEN, Node__PublicHost: 'http://x:5432' })).toThrow(/Node__PublicHost must be a host name or an IP address/);
   });
 
   it('refuses unknown and empty tokens before the handshake, and the node keeps retrying quietly', async () => {

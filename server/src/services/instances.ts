@@ -87,7 +87,8 @@ export class InstanceService {
       name,
       slug: slugify(name, engine.id),
       nodeId,
-      isPublic: nodeId === null ? Boolean(input.isPublic) : false,
+      // On a node too: its connection strings name the node's public host (Node__PublicHost).
+      isPublic: Boolean(input.isPublic),
       storage,
       plugins,
       defaultDatabase,

@@ -34,7 +34,6 @@ export class UpgradeService {
   async setVisibility(instanceId: string, isPublic: boolean, actor: Actor): Promise<Instance> {
     const handle = await handleFor(this.deps, instanceId);
     assertAllowed(handle.instance, 'visibility');
-    if (handle.instance.nodeId !== null && isPublic) throw new InvalidInputError('Instances on nodes are always bound to 127.0.0.1 of their node.', 'isPublic');
     if (handle.instance.isPublic === isPublic) return handle.instance;
     return this.#run(instanceId, 'visibility', actor, isPublic ? 'public' : 'private', handle.instance.version, isPublic);
   }
