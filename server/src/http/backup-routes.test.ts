@@ -9,6 +9,7 @@ import { BUILT_IN_ENGINES } from '@krint/agent';
 import { requireImage } from '@krint/engine-sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphqlTestClient, type Data } from '../testing/graphql-client.js';
+import { until } from '../testing/krint-processes.js';
 import { startServerProcess, type ServerProcess } from '../testing/server-process.js';
 
 /**
@@ -30,20 +31,8 @@ const BOUNDARY = 'krint-test-boundary';
 const STALE_PARTIAL = '.old-db-20260101T000000Z-a1b2c3.sql.partial';
 const FOREIGN_FILES = ['.notes.partial', 'keep-me.partial', 'readme.txt'];
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+/** How often these waits look again: a partial file or a descriptor goes within milliseconds. */
+const POLL_MS = 100;
 
 /** The start of a plain pg_dumpall script, padded to `size` bytes with comment lines. */
 function pgDumpBytes(size: number): Buffer {
@@ -117,7 +106,7 @@ describe.skipIf(!ready)('backup routes against hostile clients (a control plane 
       const data = await gql(`{ instance(id: "${id}") { ... on Instance { status statusDetail } } }`);
       if (data.instance.status === 'FAILED') throw new Error(data.instance.statusDetail);
       return data.instance.status === 'READY';
-    }, 180_000);
+    }, 180_000, POLL_MS);
     return id;
   }
 
@@ -149,7 +138,7 @@ describe.skipIf(!ready)('backup routes against hostile clients (a control plane 
 
   /** The process is up and answers, and holds no partial file, open or on disk. */
   async function expectAliveAndClean(): Promise<void> {
-    await until('no partial file and no open file in the backup folder', () => partialFiles().length === 0 && openBackupFiles().length === 0, 10_000).catch((error: unknown) => {
+    await until('no partial file and no open file in the backup folder', () => partialFiles().length === 0 && openBackupFiles().length === 0, 10_000, POLL_MS).catch((error: unknown) => {
       throw new Error(`${String(error)}; partial: ${partialFiles().join(', ')}; open: ${openBackupFiles().join(', ')}`);
     });
     expect(await server.alive(), `the control plane process died; its output:\n${server.output().slice(-4000)}`).toBe(true);
@@ -219,7 +208,7 @@ describe.skipIf(!ready)('backup routes against hostile clients (a control plane 
     const sent = whole.subarray(0, 300_000);
     await raw(uploadPath(), multipartHeaders(whole.length), sent, 'destroy', async () => {
       // The server has started writing the dump when the client goes away.
-      await until('the upload to reach the disk', () => partialFiles().length > 0, 10_000);
+      await until('the upload to reach the disk', () => partialFiles().length > 0, 10_000, POLL_MS);
     });
     await expectAliveAndClean();
   });
@@ -228,7 +217,7 @@ describe.skipIf(!ready)('backup routes against hostile clients (a control plane 
     const { whole } = multipart(pgDumpBytes(600_000));
     const sent = whole.subarray(0, 300_000);
     await raw(uploadPath(), multipartHeaders(whole.length), sent, 'end', async () => {
-      await until('the upload to reach the disk', () => partialFiles().length > 0, 10_000);
+      await until('the upload to reach the disk', () => partialFiles().length > 0, 10_000, POLL_MS);
     });
     await expectAliveAndClean();
   });

@@ -47,8 +47,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Polls `probe` every 250 ms until it returns something truthy; fails after `timeoutMs` with the last error. */
-export async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
+/** Polls `probe` every `intervalMs` until it returns something truthy; fails after `timeoutMs` with the last error. */
+export async function until<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number, intervalMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -58,7 +58,7 @@ export async function until<T>(what: string, probe: () => Promise<T | null | und
     } catch (error) {
       last = error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
