@@ -1,4 +1,4 @@
-import type { DumpScanner } from '@krint/engine-sdk';
+import { NextByte, isAsciiSpace, type DumpScanner } from '@krint/engine-sdk';
 
 /**
  * The MySQL and MariaDB clients' own commands, which they run instead of sending the text to the
@@ -48,37 +48,6 @@ type State =
   | 'backtick'
   | 'first-word' // the first word of a line that starts a statement: a client command?
   | 'delimiter-line';
-
-/**
- * `indexOf` over one chunk, remembering each answer: a scanner asks for the next quote or newline
- * again and again while it walks forward, and each question must not read the rest of the chunk
- * anew (that would be quadratic in a line of many short strings).
- */
-class NextByte {
-  readonly #found = new Map<number, number>();
-  constructor(readonly bytes: Buffer) {}
-
-  /** The position of the first `value` at or after `from`, or the chunk's length. */
-  at(value: number, from: number): number {
-    const known = this.#found.get(value);
-    if (known !== undefined && known >= from) return known;
-    const at = this.bytes.indexOf(value, from);
-    const position = at < 0 ? this.bytes.length : at;
-    this.#found.set(value, position);
-    return position;
-  }
-
-  /** How many `value` bytes lie in `[from, to)`. */
-  count(value: number, from: number, to: number): number {
-    let count = 0;
-    for (let at = this.at(value, from); at < to; at = this.at(value, at + 1)) count++;
-    return count;
-  }
-}
-
-function isSpace(byte: number): boolean {
-  return byte === Byte.Space || (byte >= Byte.Tab && byte <= 0x0d);
-}
 
 function isLetter(byte: number): boolean {
   return (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);
@@ -174,7 +143,7 @@ export class MysqlDumpScanner implements DumpScanner {
   #code(byte: number): void {
     this.#recent = (this.#recent + String.fromCharCode(byte)).slice(-this.#delimiter.length);
     if (this.#recent === this.#delimiter) this.#statementEmpty = true;
-    else if (!isSpace(byte)) this.#statementEmpty = false;
+    else if (!isAsciiSpace(byte)) this.#statementEmpty = false;
   }
 
   #step(byte: number): boolean {
@@ -199,7 +168,7 @@ export class MysqlDumpScanner implements DumpScanner {
         this.#state = 'sql';
         return false;
       case 'dash-dash':
-        if (isSpace(byte)) {
+        if (isAsciiSpace(byte)) {
           this.#state = byte === Byte.Newline ? 'sql' : 'line-comment';
           return this.#advance(byte);
         }
@@ -315,7 +284,7 @@ export class MysqlDumpScanner implements DumpScanner {
       default:
         this.#code(byte);
         // White space keeps a line's start for the client's command check.
-        if (isSpace(byte) && byte !== Byte.Newline) {
+        if (isAsciiSpace(byte) && byte !== Byte.Newline) {
           const atLineStart = this.#atLineStart;
           this.#advance(byte);
           this.#atLineStart = atLineStart;

@@ -1,4 +1,4 @@
-import type { DumpScanner } from '@krint/engine-sdk';
+import { NextByte, isAsciiSpace, type DumpScanner } from '@krint/engine-sdk';
 
 /**
  * A `\connect` line as `pg_dumpall` writes it: a plain database name, a quoted one, or
@@ -56,33 +56,6 @@ type State =
   | 'after-copy' // the rest of the line that ended a COPY … FROM stdin statement
   | 'copy-data'; // until a line that is exactly `\.`
 
-/**
- * `indexOf` over one chunk, remembering each answer: a scanner asks for the next quote or newline
- * again and again while it walks forward, and each question must not read the rest of the chunk
- * anew (that would be quadratic in a line of many short strings).
- */
-class NextByte {
-  readonly #found = new Map<number, number>();
-  constructor(readonly bytes: Buffer) {}
-
-  /** The position of the first `value` at or after `from`, or the chunk's length. */
-  at(value: number, from: number): number {
-    const known = this.#found.get(value);
-    if (known !== undefined && known >= from) return known;
-    const at = this.bytes.indexOf(value, from);
-    const position = at < 0 ? this.bytes.length : at;
-    this.#found.set(value, position);
-    return position;
-  }
-
-  /** How many `value` bytes lie in `[from, to)`. */
-  count(value: number, from: number, to: number): number {
-    let count = 0;
-    for (let at = this.at(value, from); at < to; at = this.at(value, at + 1)) count++;
-    return count;
-  }
-}
-
 function isIdentifierStart(byte: number): boolean {
   return (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x5f || byte >= 0x80;
 }
@@ -93,10 +66,6 @@ function isIdentifierByte(byte: number): boolean {
 
 function isDigit(byte: number): boolean {
   return byte >= 0x30 && byte <= 0x39;
-}
-
-function isSpace(byte: number): boolean {
-  return byte === Byte.Space || (byte >= 0x09 && byte <= 0x0d);
 }
 
 /** A line or command as printable text for an error message. */
@@ -279,7 +248,7 @@ export class PsqlDumpScanner implements DumpScanner {
           this.#copyLine = [];
           return this.#advance(byte);
         }
-        if (!isSpace(byte)) return this.#fail('text after "COPY … FROM stdin;" on the same line; psql would read it after the data.');
+        if (!isAsciiSpace(byte)) return this.#fail('text after "COPY … FROM stdin;" on the same line; psql would read it after the data.');
         return this.#advance(byte);
       case 'copy-data':
         return this.#copyData(byte);
@@ -349,7 +318,7 @@ export class PsqlDumpScanner implements DumpScanner {
         this.#metaLine = this.#line;
         return this.#advance(byte);
       default:
-        if (!isSpace(byte)) this.#noteText(null);
+        if (!isAsciiSpace(byte)) this.#noteText(null);
         return this.#advance(byte);
     }
   }

@@ -10,6 +10,7 @@ export { MAX_PAGE_SIZE } from './session.js';
 export type { UserAdmin, UserInfo, Grant, AccessLevel } from './users.js';
 export { ACCESS_LEVELS } from './users.js';
 export type { BackupSupport, DumpContext, DumpScanner, ExecCommand } from './backup.js';
+export { NextByte, isAsciiSpace } from './dump-scanning.js';
 export type { UpgradeSupport } from './upgrade.js';
 export type { CredentialExposure } from './credentials.js';
 export { MIN_REDACTED_SECRET_LENGTH, REDACTED, SQL_QUOTED_SECRET, URL_PASSWORD_PATTERN, passwordRedactor, redactPasswords } from './credentials.js';
